@@ -1,0 +1,54 @@
+/**
+ * The shapes of one experiment's settings, shared by the params schema (stages/params-schema.ts),
+ * the stages and the ML code. Plain types only: importing this file loads nothing.
+ */
+
+export type Architecture = "cnn9" | "conv1" | "simple" | "lenet" | "textbook" | "textbook-plus";
+export type Activation = "relu" | "sigmoid";
+/** pytorch = kaiming-uniform a=√5 weights with uniform ±1/√fan_in bias (torch.nn defaults). */
+export type WeightInit = "pytorch" | "he-normal" | "xavier-uniform";
+export type OptimizerName = "sgd" | "rmsprop" | "adam";
+export type LossName = "cross-entropy" | "log-softmax-nll";
+
+export interface ModelConfig {
+  arch: Architecture;
+  /** BatchNorm where the architecture's study placed it (simple: after each conv and fc1, before ReLU; lenet: after each conv block's pool). */
+  batchNorm: boolean;
+  /** Dropout probability after fc1's activation; 0 = no dropout layer. 1 drops everything. */
+  dropout: number;
+  /** Activation after the conv layers (lenet-sigmoid swaps it); fully-connected layers keep ReLU. */
+  convActivation: Activation;
+  init: WeightInit;
+  loss: LossName;
+}
+
+export interface OptimizerConfig {
+  name: OptimizerName;
+  lr: number;
+  /** SGD only: torch.optim.SGD momentum (0 = plain SGD). */
+  momentum: number;
+}
+
+export interface TrainingConfig {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  /** Random shifts of up to this many pixels per training image (0 = no augmentation). */
+  augmentShift: number;
+}
+
+export interface Normalization {
+  mean: number;
+  std: number;
+}
+
+/** One distinct data preparation; experiments that name the same dataset share its artifact. */
+export interface DatasetConfig {
+  /** null = raw pixels scaled to [0, 1]. Otherwise (x/255 - mean) / std. */
+  normalize: Normalization | null;
+  /** Hold out this many training images (seeded) as a validation split; null = no split. */
+  validation: { size: number; seed: number } | null;
+  /** Keep only the first N (after a seeded shuffle) training / test images; null = all. */
+  trainSubset: number | null;
+  testSubset: number | null;
+}
