@@ -1,0 +1,187 @@
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { PipelineError, errorMessage, exitCodeFor } from "./errors.ts";
+import { executeStages, type RunSummary } from "./executor.ts";
+import { collectGarbage } from "./gc.ts";
+import { renderDagMermaid, renderDagText } from "./graph.ts";
+import { planStages, type StagePlan } from "./planner.ts";
+import { acquireProcessLock } from "./process-lock.ts";
+import { createListrReporter, formatSeconds } from "./reporter.ts";
+import { Session } from "./session.ts";
+import type { ProjectDefinition } from "./stage.ts";
+import { describeReason } from "./why.ts";
+
+export const USAGE = `Usage: pipeline [command] [options]
+
+Commands:
+  run (default)   run every stage whose cache key changed; reuse the rest
+  status          per stage: up to date or will run, and why
+  dag             the stage graph as text (--mermaid for a Mermaid flowchart)
+  gc              delete cached results the lock file no longer references
+
+Options:
+  --params FILE        params file (default: params.json)
+  -S, --set PATH=VALUE override one param, typed by the schema (repeatable)
+  --only PATTERN       act on matching stages (glob, e.g. 'train@simple-*') and what they need (repeatable)
+  --downstream         with --only: also the stages that depend on the matches
+  --force PATTERN      rerun matching stages even if cached (repeatable)
+  --dry-run            show what run would do (gc: what it would delete)
+  -j, --jobs N         stages run at once (default 1; training stages use one core each)
+  --keep-going         after a failure, continue every branch that does not depend on it
+  --verify             rehash every cached output instead of trusting unchanged file stats
+  --wait SECONDS       if another run holds the project, wait this long for it (default 0)
+  --backend NAME       tfjs backend: auto, tensorflow-gpu, tensorflow, wasm, cpu (default auto)
+  --json               status: machine-readable output
+  --mermaid            dag: Mermaid instead of text
+  -h, --help           this text
+
+Exit codes: 0 success, 1 a stage failed, 2 bad command line or params, 3 project busy, 130 interrupted.`;
+
+const COMMANDS = ["run", "status", "dag", "gc"] as const;
+type Command = (typeof COMMANDS)[number];
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  tty: boolean;
+}
+
+const defaultIo: CliIo = {
+  out: (text) => process.stdout.write(text + "\n"),
+  err: (text) => process.stderr.write(text + "\n"),
+  tty: Boolean(process.stdout.isTTY) && process.env.CI !== "true",
+};
+
+/** Returns the process exit code. Never throws for user errors: it prints what to fix. */
+export async function main<Params>(project: ProjectDefinition<Params>, argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  try {
+    const { values, positionals } = parseCommandLine(argv);
+    if (values.help) {
+      io.out(USAGE);
+      return 0;
+    }
+    const command = (positionals[0] ?? "run") as Command;
+    if (!COMMANDS.includes(command) || positionals.length > 1) {
+      throw new PipelineError("invalid-cli", `unknown command "${positionals.join(" ")}"; expected one of ${COMMANDS.join(", ")}`);
+    }
+    const jobs = positiveInteger("--jobs", values.jobs ?? "1");
+    const waitSeconds = values.wait === undefined ? 0 : positiveInteger("--wait", values.wait, true);
+    if (values.backend) process.env.PIPELINE_BACKEND = values.backend; // read by ML stages, inherited by their child processes
+
+    const session = await Session.open(project, {
+      paramsFile: values.params ? resolve(values.params) : join(project.root, "params.json"),
+      overrides: values.set ?? [],
+    });
+    const selection = { only: values.only ?? [], downstream: values.downstream ?? false, force: values.force ?? [] };
+
+    if (command === "dag") {
+      io.out(values.mermaid ? renderDagMermaid(session.graph) : renderDagText(session.graph));
+      return 0;
+    }
+    if (command === "status" || (command === "run" && values["dry-run"])) {
+      const plans = await planStages(session, { ...selection, deepVerify: values.verify ?? false });
+      io.out(values.json ? JSON.stringify(plans, null, 2) : renderPlans(plans));
+      return 0;
+    }
+    const lock = await acquireProcessLock(join(session.workDir, "artifacts", ".run.lock"), waitSeconds, argv.join(" ") || "run");
+    try {
+      if (command === "gc") {
+        const result = await collectGarbage(session, { dryRun: values["dry-run"] ?? false });
+        for (const path of result.removed) io.out(`${values["dry-run"] ? "would remove" : "removed"} ${path}`);
+        io.out(`${result.removed.length} removed (${(result.freedBytes / 2 ** 20).toFixed(1)} MiB), ${result.kept} kept`);
+        return 0;
+      }
+      return await runWithReporter(session, { ...selection, jobs, keepGoing: values["keep-going"] ?? false, deepVerify: values.verify ?? false }, io);
+    } finally {
+      await lock.release();
+    }
+  } catch (error) {
+    io.err(`pipeline: ${errorMessage(error)}`);
+    if (!(error instanceof PipelineError) && error instanceof Error && error.stack) io.err(error.stack);
+    return exitCodeFor(error);
+  }
+}
+
+async function runWithReporter<Params>(
+  session: Session<Params>,
+  options: Parameters<typeof executeStages>[1],
+  io: CliIo,
+): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    io.err("\npipeline: interrupted — stopping running stages; nothing half-written is kept");
+    controller.abort();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const reporter = createListrReporter({ tty: io.tty });
+  let summary: RunSummary;
+  try {
+    summary = await executeStages(session, { ...options, signal: controller.signal, onEvent: reporter.onEvent });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  await reporter.finished();
+  const counts = { ran: 0, cached: 0, failed: 0, skipped: 0 };
+  for (const outcome of Object.values(summary.outcomes)) counts[outcome.status]++;
+  io.out(
+    `${counts.ran} ran, ${counts.cached} cached, ${counts.failed} failed, ${counts.skipped} skipped in ${formatSeconds(summary.seconds)}`,
+  );
+  for (const [name, outcome] of Object.entries(summary.outcomes)) {
+    if (outcome.status === "failed") io.err(`✖ ${name}: ${outcome.error}`);
+  }
+  if (summary.aborted) return 130;
+  return summary.ok ? 0 : 1;
+}
+
+function renderPlans(plans: readonly StagePlan[]): string {
+  const width = Math.max(0, ...plans.map((plan) => plan.stage.length));
+  const lines = plans.map((plan) => {
+    if (plan.state === "up-to-date") {
+      return `  ${plan.stage.padEnd(width)}  up to date ${plan.fingerprint?.slice(0, 10)}${plan.restored ? " (from cache)" : ""}`;
+    }
+    const [first, ...rest] = plan.reasons.map(describeReason);
+    return [`✱ ${plan.stage.padEnd(width)}  will run: ${first}`, ...rest.map((reason) => `  ${"".padEnd(width)}            ${reason}`)].join("\n");
+  });
+  const stale = plans.filter((plan) => plan.state === "will-run").length;
+  lines.push(stale === 0 ? "Everything is up to date." : `${stale} of ${plans.length} stages will run.`);
+  return lines.join("\n");
+}
+
+function positiveInteger(flag: string, text: string, allowZero = false): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw new PipelineError("invalid-cli", `${flag} expects a ${allowZero ? "non-negative" : "positive"} whole number, got "${text}"`);
+  }
+  return value;
+}
+
+function parseCommandLine(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        params: { type: "string" },
+        set: { type: "string", short: "S", multiple: true },
+        only: { type: "string", multiple: true },
+        downstream: { type: "boolean" },
+        force: { type: "string", multiple: true },
+        "dry-run": { type: "boolean" },
+        jobs: { type: "string", short: "j" },
+        "keep-going": { type: "boolean" },
+        verify: { type: "boolean" },
+        wait: { type: "string" },
+        backend: { type: "string" },
+        json: { type: "boolean" },
+        mermaid: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    // node:util's messages are clear ("Unknown option '--jbos'"); they are usage errors, exit 2.
+    throw new PipelineError("invalid-cli", `${errorMessage(error)}\n\n${USAGE}`);
+  }
+}

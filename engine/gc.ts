@@ -1,0 +1,36 @@
+import { readdir, rm, rmdir } from "node:fs/promises";
+import { join, relative } from "node:path";
+import type { Session } from "./session.ts";
+import { directorySize } from "./file-hash.ts";
+
+export interface GcResult {
+  removed: string[];
+  kept: number;
+  freedBytes: number;
+}
+
+/** Deletes cached results the lock file no longer names, and workspaces of runs that died. */
+export async function collectGarbage<Params>(session: Session<Params>, options: { dryRun?: boolean } = {}): Promise<GcResult> {
+  const referenced = new Set(Object.values(session.lock.stages).map((entry) => entry.artifact));
+  const removed: string[] = [];
+  let freedBytes = 0;
+  let kept = 0;
+  const doomed: string[] = [];
+  for (const result of await session.store.listResults()) {
+    const path = relative(session.workDir, result.path).split("\\").join("/");
+    if (referenced.has(path)) kept++;
+    else doomed.push(result.path);
+  }
+  doomed.push(...(await session.store.abandonedWorkspaces()));
+  for (const path of doomed) {
+    freedBytes += await directorySize(path);
+    removed.push(relative(session.workDir, path));
+    if (!options.dryRun) await rm(path, { recursive: true, force: true });
+  }
+  if (!options.dryRun) {
+    for (const stageDir of await readdir(session.store.stagesDir).catch(() => [] as string[])) {
+      await rmdir(join(session.store.stagesDir, stageDir)).catch(() => {}); // only succeeds when empty
+    }
+  }
+  return { removed, kept, freedBytes };
+}

@@ -1,0 +1,86 @@
+import { readFile } from "node:fs/promises";
+import { type, type Type } from "arktype";
+import { PipelineError } from "./errors.ts";
+import { formatPath, getAtPath, parsePath, setAtPath, type PathSegment } from "./param-path.ts";
+import type { ProjectDefinition } from "./stage.ts";
+
+/**
+ * Reads a params file, applies `-S path=value` overrides and hands the result to the project's
+ * validation. Every failure is a PipelineError naming the file, the JSON path, what was expected
+ * and what was found — before any stage runs or anything is written.
+ */
+export async function loadParams<Params>(
+  project: ProjectDefinition<Params>,
+  file: string,
+  overrides: readonly string[] = [],
+): Promise<{ params: Params; document: unknown }> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new PipelineError("invalid-params", `cannot read the params file ${file}: ${(error as Error).message}`);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new PipelineError("invalid-params", `${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  for (const override of overrides) document = applyOverride(document, override);
+  return { params: project.parseParams(document, file), document };
+}
+
+/**
+ * `-S training.epochs=3`: the value is read as JSON (numbers, booleans, null, arrays, objects) unless
+ * the current value there is a string, so `-S name=123` keeps "123" a string; anything that is not
+ * valid JSON is taken as a string. The schema then checks the type like any other value.
+ */
+export function applyOverride(document: unknown, override: string): unknown {
+  const equals = override.indexOf("=");
+  if (equals <= 0) {
+    throw new PipelineError("invalid-override", `-S ${override}: expected path=value, e.g. -S training.epochs=3`);
+  }
+  let path: PathSegment[];
+  try {
+    path = parsePath(override.slice(0, equals));
+  } catch (error) {
+    throw new PipelineError("invalid-override", `-S ${override}: ${(error as Error).message}`);
+  }
+  const raw = override.slice(equals + 1);
+  const current = getAtPath(document, path);
+  if (!current.found && current.missingAt !== formatPath(path)) {
+    throw new PipelineError("invalid-override", `-S ${override}: ${current.missingAt} does not exist in the params`);
+  }
+  let value: unknown = raw;
+  if (!(current.found && typeof current.value === "string")) {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+  }
+  return setAtPath(document, path, value);
+}
+
+/** Validates with an arktype schema and turns its errors into one PipelineError listing every problem. */
+export function validateWith<T>(schema: Type<T>, document: unknown, sourceName: string): T {
+  const result = schema(document);
+  if (!(result instanceof type.errors)) return result as T;
+  const problems = [...result].map((error) => {
+    const where = formatPath([...error.path].map((key) => (typeof key === "number" ? key : String(key))));
+    if (error.code === "predicate" && error.expected === "removed") {
+      return `  ${where}: unknown key (not in the schema; check its spelling)`;
+    }
+    return `  ${where}: expected ${error.expected}, found ${describe(error.data)}`;
+  });
+  throw new PipelineError(
+    "invalid-params",
+    `${sourceName} is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.join("\n")}`,
+  );
+}
+
+function describe(value: unknown): string {
+  const json = JSON.stringify(value);
+  const shown = json === undefined ? String(value) : json.length > 60 ? `${json.slice(0, 57)}...` : json;
+  return `${value === null ? "null" : Array.isArray(value) ? "array" : typeof value} ${shown}`;
+}

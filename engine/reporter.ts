@@ -1,0 +1,100 @@
+import { Listr, type ListrTaskWrapper } from "listr2";
+import type { RunEvent } from "./executor.ts";
+import { describeReason } from "./why.ts";
+
+/**
+ * Presentation only: turns the executor's events into listr2 lines — one per stage, with its live
+ * progress while it runs; cached stages show as skipped with their short key. Without a TTY (CI logs)
+ * listr2's simple renderer prints plain lines, and progress is thinned to one line per stage every
+ * 15 s so logs stay readable.
+ */
+export interface Reporter {
+  onEvent(event: RunEvent): void;
+  finished(): Promise<void>;
+}
+
+type Settle = { kind: "cached" | "skipped"; message: string } | { kind: "done"; message: string } | { kind: "failed"; message: string };
+
+export function createListrReporter(options: { tty: boolean }): Reporter {
+  const throttleMs = options.tty ? 100 : 15_000;
+  const settles = new Map<string, (settle: Settle) => void>();
+  const starts = new Map<string, () => void>();
+  const tasks = new Map<string, ListrTaskWrapper<unknown, any, any>>();
+  const lastProgress = new Map<string, number>();
+  let listrRun: Promise<unknown> = Promise.resolve();
+
+  const onEvent = (event: RunEvent): void => {
+    switch (event.type) {
+      case "plan": {
+        const listr = new Listr(
+          event.stages.map((name) => ({
+            title: name,
+            task: async (_: unknown, task: ListrTaskWrapper<unknown, any, any>) => {
+              tasks.set(name, task);
+              task.output = "queued";
+              const settle = await new Promise<Settle>((resolve) => {
+                settles.set(name, resolve);
+                starts.set(name, () => (task.output = "running"));
+              });
+              if (settle.kind === "cached" || settle.kind === "skipped") task.skip(`${name} ${settle.message}`);
+              else if (settle.kind === "failed") throw new Error(`${name}: ${settle.message}`);
+              else task.title = `${name} ${settle.message}`;
+            },
+          })),
+          {
+            concurrent: true,
+            exitOnError: false,
+            registerSignalListeners: false,
+            renderer: options.tty ? "default" : "simple",
+            fallbackRenderer: "simple",
+            fallbackRendererCondition: !options.tty,
+            rendererOptions: { collapseErrors: false, showErrorMessage: true },
+          },
+        );
+        listrRun = listr.run().catch(() => {});
+        return;
+      }
+      case "cached":
+        return whenReady(event.stage, (settle) =>
+          settle({ kind: "cached", message: `cached ${event.fingerprint.slice(0, 10)}${event.restored ? " (restored)" : ""}` }),
+        );
+      case "skipped":
+        return whenReady(event.stage, (settle) => settle({ kind: "skipped", message: `skipped: ${event.because}` }));
+      case "start": {
+        const why = event.reasons.map(describeReason).join("; ");
+        return whenReady(event.stage, () => {
+          starts.get(event.stage)?.();
+          const task = tasks.get(event.stage);
+          if (task) task.output = `running: ${why}`;
+        });
+      }
+      case "progress": {
+        const now = Date.now();
+        if (now - (lastProgress.get(event.stage) ?? 0) < throttleMs) return;
+        lastProgress.set(event.stage, now);
+        const task = tasks.get(event.stage);
+        if (task) task.output = event.progress.text;
+        return;
+      }
+      case "done":
+        return whenReady(event.stage, (settle) => settle({ kind: "done", message: `done in ${formatSeconds(event.seconds)}` }));
+      case "failed":
+        return whenReady(event.stage, (settle) => settle({ kind: "failed", message: event.error }));
+    }
+  };
+
+  /** Listr starts tasks on its own schedule; an event may arrive before its task is waiting. */
+  const whenReady = (stage: string, action: (settle: (settle: Settle) => void) => void): void => {
+    const settle = settles.get(stage);
+    if (settle) action(settle);
+    else setImmediate(() => whenReady(stage, action));
+  };
+
+  return { onEvent, finished: async () => void (await listrRun) };
+}
+
+export function formatSeconds(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)}s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes}m${String(Math.round(seconds % 60)).padStart(2, "0")}s`;
+}

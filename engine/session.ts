@@ -1,0 +1,66 @@
+import { join } from "node:path";
+import { ArtifactStore } from "./artifact-store.ts";
+import { CodeFingerprinter } from "./code-fingerprint.ts";
+import { declaredParamValues, type FingerprintInputs } from "./fingerprint.ts";
+import { StageGraph } from "./graph.ts";
+import { readLock, type LockFile } from "./lock-file.ts";
+import { loadParams } from "./params-loader.ts";
+import type { ProjectDefinition, Stage } from "./stage.ts";
+
+export interface SessionOptions {
+  paramsFile?: string;
+  overrides?: readonly string[];
+  /** Where artifacts/ and the lock file live; defaults to the project root. */
+  workDir?: string;
+}
+
+/** A project opened for one command: validated params, the expanded DAG, the cache and the lock. */
+export class Session<Params> {
+  private constructor(
+    readonly project: ProjectDefinition<Params>,
+    readonly params: Params,
+    readonly graph: StageGraph,
+    readonly store: ArtifactStore,
+    readonly lockPath: string,
+    readonly lock: LockFile,
+    readonly workDir: string,
+    readonly code: CodeFingerprinter,
+  ) {}
+
+  static async open<Params>(project: ProjectDefinition<Params>, options: SessionOptions = {}): Promise<Session<Params>> {
+    const workDir = options.workDir ?? project.root;
+    const paramsFile = options.paramsFile ?? join(project.root, "params.json");
+    const { params } = await loadParams(project, paramsFile, options.overrides ?? []);
+    const graph = new StageGraph(project.declarations.flatMap((declaration) => declaration.expand(params)));
+    const lockPath = join(workDir, "pipeline.lock.json");
+    return new Session(
+      project,
+      params,
+      graph,
+      new ArtifactStore(join(workDir, "artifacts")),
+      lockPath,
+      await readLock(lockPath),
+      workDir,
+      new CodeFingerprinter(project.root),
+    );
+  }
+
+  fingerprintInputs(stage: Stage, upstreamOutputHashes: Readonly<Record<string, string>>): FingerprintInputs {
+    const inputs: Record<string, string> = {};
+    for (const dep of stage.deps) inputs[dep] = upstreamOutputHashes[dep]!;
+    return {
+      stage: stage.name,
+      code: this.code.fingerprint(stage.module),
+      params: declaredParamValues(stage, this.params),
+      inputs,
+    };
+  }
+
+  /** Stages a command acts on: matched targets, everything upstream they need, and with `downstream` their dependents. */
+  selection(only: readonly string[], downstream: boolean): Set<string> {
+    if (only.length === 0) return new Set(this.graph.order);
+    const targets = this.graph.match(only);
+    const withDependents = downstream ? this.graph.descendants(targets) : targets;
+    return this.graph.ancestors(withDependents);
+  }
+}

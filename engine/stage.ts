@@ -1,0 +1,126 @@
+import { fileURLToPath } from "node:url";
+
+/**
+ * How stages are declared. A declaration is pure data plus a `run`; the engine expands it against
+ * the params into concrete stages (one, or one per item for a `foreach` family, like DVC's foreach).
+ */
+
+export interface StageProgress {
+  /** 0..1 when known. */
+  fraction?: number;
+  /** One short line, e.g. "epoch 2/5 · batch 120/782 · loss 0.091 · 455 img/s · ETA 1m04s". */
+  text: string;
+}
+
+export interface StageContext {
+  readonly name: string;
+  /** Empty folder to write every output into; it becomes the artifact only if `run` succeeds. */
+  readonly outDir: string;
+  /** Upstream stage name → the folder holding its verified outputs (read-only). */
+  readonly inputs: Readonly<Record<string, string>>;
+  /** The value at a declared param path. Reading an undeclared path throws: the cache key would miss it. */
+  param<T = unknown>(path: string): T;
+  /** Every declared path with its value. */
+  readonly params: Readonly<Record<string, unknown>>;
+  progress(update: StageProgress | string): void;
+  /** Extra facts about where the stage ran (tfjs backend, versions); recorded in the lock file. */
+  recordEnvironment(facts: Record<string, string>): void;
+  readonly signal: AbortSignal;
+}
+
+/** Where a stage's `run` executes: in the pipeline process, or in a child process of its own (CPU-heavy work that should use another core). */
+export type Isolation = "inline" | "process";
+
+export interface Stage {
+  readonly name: string;
+  /** The declaration this stage came from (e.g. "train" for "train@simple-adam"). */
+  readonly family: string;
+  /** Absolute path of the file declaring the stage; it and its imports form the stage's code fingerprint. */
+  readonly module: string;
+  readonly deps: readonly string[];
+  readonly params: readonly string[];
+  readonly isolation: Isolation;
+  /** The foreach item this stage was expanded for (undefined for single stages). */
+  readonly item?: string;
+  run(context: StageContext): Promise<void>;
+}
+
+export interface StageDeclaration<Params> {
+  readonly family: string;
+  readonly module: string;
+  expand(params: Params): Stage[];
+}
+
+interface CommonFields {
+  name: string;
+  /** Pass `import.meta.url` of the declaring file. */
+  module: string;
+  isolation?: Isolation;
+}
+
+export function defineStage<Params>(
+  declaration: CommonFields & {
+    deps?: readonly string[] | ((params: Params) => readonly string[]);
+    params?: readonly string[];
+    run(context: StageContext): Promise<void>;
+  },
+): StageDeclaration<Params> {
+  const module = toPath(declaration.module);
+  return {
+    family: declaration.name,
+    module,
+    expand: (params) => [
+      {
+        name: declaration.name,
+        family: declaration.name,
+        module,
+        deps: typeof declaration.deps === "function" ? declaration.deps(params) : (declaration.deps ?? []),
+        params: declaration.params ?? [],
+        isolation: declaration.isolation ?? "inline",
+        run: declaration.run,
+      },
+    ],
+  };
+}
+
+/** One stage per item, named `family@item`. */
+export function defineForeach<Params>(
+  declaration: CommonFields & {
+    items(params: Params): readonly string[];
+    deps?(item: string, params: Params): readonly string[];
+    params(item: string, params: Params): readonly string[];
+    run(context: StageContext, item: string): Promise<void>;
+  },
+): StageDeclaration<Params> {
+  const module = toPath(declaration.module);
+  return {
+    family: declaration.name,
+    module,
+    expand: (params) =>
+      declaration.items(params).map((item) => ({
+        name: `${declaration.name}@${item}`,
+        family: declaration.name,
+        module,
+        item,
+        deps: declaration.deps?.(item, params) ?? [],
+        params: declaration.params(item, params),
+        isolation: declaration.isolation ?? "inline",
+        run: (context: StageContext) => declaration.run(context, item),
+      })),
+  };
+}
+
+function toPath(moduleUrlOrPath: string): string {
+  return moduleUrlOrPath.startsWith("file:") ? fileURLToPath(moduleUrlOrPath) : moduleUrlOrPath;
+}
+
+/** A project: its params (validated and resolved) and its stage declarations. */
+export interface ProjectDefinition<Params> {
+  /** Folder holding params, artifacts/, the lock file; code fingerprints are relative to it. */
+  readonly root: string;
+  /** Absolute path of the module exporting this definition as `project`: child processes load it. */
+  readonly module: string;
+  /** Validate a parsed params document and resolve it (defaults merged). Throw PipelineError("invalid-params"). */
+  parseParams(document: unknown, sourceName: string): Params;
+  readonly declarations: readonly StageDeclaration<Params>[];
+}
