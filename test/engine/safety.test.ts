@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { test } from "node:test";
+import { ToyRig } from "./toy-rig.ts";
+
+test("independent stages overlap with --jobs 2", async () => {
+  const rig = await ToyRig.create();
+  await rig.editParams((params) => (params.side.sleepMs = 400));
+  // source → upper → count* take well under 400 ms together, all while side sleeps.
+  const summary = await rig.run({ jobs: 2 });
+  assert.equal(summary.ok, true);
+  const spans = await rig.intervals();
+  assert.ok(spans.source!.start < spans.side!.end!, "source started before side finished");
+  assert.ok(spans.upper!.end! < spans.side!.end!, "upper finished while side was still running");
+});
+
+test("with --jobs 1 no two stages overlap", async () => {
+  const rig = await ToyRig.create();
+  await rig.editParams((params) => (params.side.sleepMs = 100));
+  await rig.run({ jobs: 1 });
+  const spans = Object.values(await rig.intervals()).sort((a, b) => a.start - b.start);
+  for (let i = 1; i < spans.length; i++) assert.ok(spans[i]!.start >= spans[i - 1]!.end!, "a stage started before the previous ended");
+});
+
+test("a failing stage skips its dependents; --keep-going still runs the independent branch", async () => {
+  const rig = await ToyRig.create();
+  await rig.editParams((params) => (params.side.fail = true));
+  const summary = await rig.run({ keepGoing: true, jobs: 1 });
+  assert.equal(summary.ok, false);
+  assert.deepEqual(summary.outcomes.side, { status: "failed", error: "side was told to fail" });
+  assert.deepEqual(summary.outcomes.summary, { status: "skipped", because: "upstream side failed" });
+  for (const name of ["source", "upper", "count@at", "count@the"]) assert.equal(summary.outcomes[name]?.status, "ran");
+  // Nothing of the failed attempt is kept: no result folder for side, no workspace left behind.
+  assert.deepEqual(await readdir(join(rig.dir, "artifacts/stages")).then((dirs) => dirs.includes("side")), false);
+  assert.deepEqual(await readdir(join(rig.dir, "artifacts/tmp")), []);
+
+  // Fixing it resumes: finished stages are not redone.
+  await rig.editParams((params) => (params.side.fail = false));
+  const resumed = await rig.run();
+  assert.equal(resumed.ok, true);
+  assert.deepEqual(await rig.invocations(), { source: 1, upper: 1, "count@at": 1, "count@the": 1, side: 2, summary: 1 });
+});
+
+test("without --keep-going nothing new starts after a failure", async () => {
+  const rig = await ToyRig.create();
+  await rig.editParams((params) => {
+    params.side.fail = true;
+    params.items = [];
+  });
+  // Declaration order puts side after source/upper; make side fail first by running only it and summary.
+  const summary = await rig.run({ only: ["summary"], jobs: 1 });
+  assert.equal(summary.ok, false);
+  assert.equal(summary.outcomes.side?.status, "failed");
+  assert.equal(summary.outcomes.summary?.status, "skipped");
+});
+
+test("kill -9 in the middle of a stage leaves nothing trusted; the rerun is correct", async () => {
+  const rig = await ToyRig.create();
+  await rig.editParams((params) => (params.side.sleepMs = 30_000));
+  const { child, done } = rig.spawnCli(["run", "--only", "side"]);
+  // Wait until side has written its partial file, then kill the whole run without warning.
+  for (let i = 0; i < 200 && !(await rig.invocations()).side; i++) await sleep(50);
+  assert.equal((await rig.invocations()).side, 1, "side started");
+  child.kill("SIGKILL");
+  await done;
+  await rig.editParams((params) => (params.side.sleepMs = 0));
+  const summary = await rig.run();
+  assert.equal(summary.ok, true);
+  assert.equal(summary.outcomes.side?.status, "ran", "the killed attempt was not taken as a result");
+  const fingerprint = (summary.outcomes.side as { fingerprint: string }).fingerprint;
+  assert.equal(await readFile(join(rig.dir, "artifacts/stages/side", fingerprint, "out/value.txt"), "utf8"), "42");
+  assert.deepEqual(await readdir(join(rig.dir, "artifacts/tmp")), [], "the dead run's workspace was cleaned up");
+});
+
+test("Ctrl-C (SIGINT) stops the run with exit 130 and keeps no partial result", async () => {
+  const rig = await ToyRig.create();
+  await rig.editParams((params) => (params.side.sleepMs = 30_000));
+  const { child, done } = rig.spawnCli(["run", "--only", "side"]);
+  for (let i = 0; i < 200 && !(await rig.invocations()).side; i++) await sleep(50);
+  child.kill("SIGINT");
+  const result = await done;
+  assert.equal(result.code, 130, result.stderr);
+  assert.deepEqual(await readdir(join(rig.dir, "artifacts/tmp")), []);
+  assert.equal(await readdir(join(rig.dir, "artifacts/stages")).then((dirs) => dirs.includes("side"), () => false), false);
+});
+
+test("a second concurrent run is refused with a clear message (exit 3), or waits with --wait", async () => {
+  const rig = await ToyRig.create();
+  await rig.editParams((params) => (params.side.sleepMs = 1500));
+  const first = rig.spawnCli(["run"]);
+  for (let i = 0; i < 200 && !(await rig.invocations()).side; i++) await sleep(50);
+  const refused = await rig.spawnCli(["run"]).done;
+  assert.equal(refused.code, 3);
+  assert.match(refused.stderr, /another pipeline run holds .*\.run\.lock \(pid \d+/);
+  const queued = await rig.spawnCli(["run", "--wait", "30"]).done;
+  assert.equal(queued.code, 0, queued.stderr);
+  assert.equal((await first.done).code, 0);
+  assert.equal((await rig.invocations()).side, 1, "the queued run found everything cached");
+});
+
+test("bad params: exit 2, the JSON path, expected type and value found; nothing written", async () => {
+  const rig = await ToyRig.create();
+  await rig.editParams((params) => {
+    params.side.value = "21";
+    params.upper.sufix = "!";
+  });
+  const result = await rig.spawnCli(["run"]).done;
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /params\.json is invalid \(2 problems\)/);
+  assert.match(result.stderr, /side\.value: expected an integer, found string "21"|side\.value: expected a number, found string "21"/);
+  assert.match(result.stderr, /upper\.sufix: unknown key/);
+  assert.deepEqual(await readdir(rig.dir).then((names) => names.filter((name) => name === "pipeline.lock.json" || name === "invocations.log")), []);
+  assert.deepEqual(await readdir(join(rig.dir, "artifacts")).catch(() => []), []);
+});
+
+test("CLI: status --json, dag --mermaid, usage errors, gc", async () => {
+  const rig = await ToyRig.create();
+  const usage = await rig.spawnCli(["run", "--jbos", "2"]).done;
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /Unknown option '--jbos'/);
+  assert.equal((await rig.spawnCli(["run"]).done).code, 0);
+  await rig.editParams((params) => (params.side.value = 1));
+  const status = await rig.spawnCli(["status", "--json"]).done;
+  const plans = JSON.parse(status.stdout) as Array<{ stage: string; state: string }>;
+  assert.deepEqual(plans.filter((plan) => plan.state === "will-run").map((plan) => plan.stage), ["side", "summary"]);
+  const human = await rig.spawnCli(["status"]).done;
+  assert.match(human.stdout, /side\s+will run: param side\.value changed from 21 to 1/);
+  const mermaid = await rig.spawnCli(["dag", "--mermaid"]).done;
+  assert.match(mermaid.stdout, /^flowchart TD/);
+  assert.match(mermaid.stdout, /s0 --> s1/);
+  assert.equal((await rig.spawnCli(["run"]).done).code, 0);
+  const gc = await rig.spawnCli(["gc"]).done;
+  assert.equal(gc.code, 0, gc.stderr);
+  assert.match(gc.stdout, /removed artifacts\/stages\/side\//);
+  assert.match(gc.stdout, /2 removed .* 6 kept/);
+});
