@@ -18,7 +18,6 @@ type Settle = { kind: "cached" | "skipped"; message: string } | { kind: "done"; 
 export function createListrReporter(options: { tty: boolean }): Reporter {
   const throttleMs = options.tty ? 100 : 15_000;
   const settles = new Map<string, (settle: Settle) => void>();
-  const starts = new Map<string, () => void>();
   const tasks = new Map<string, ListrTaskWrapper<unknown, any, any>>();
   const lastProgress = new Map<string, number>();
   let listrRun: Promise<unknown> = Promise.resolve();
@@ -31,11 +30,7 @@ export function createListrReporter(options: { tty: boolean }): Reporter {
             title: name,
             task: async (_: unknown, task: ListrTaskWrapper<unknown, any, any>) => {
               tasks.set(name, task);
-              task.output = "queued";
-              const settle = await new Promise<Settle>((resolve) => {
-                settles.set(name, resolve);
-                starts.set(name, () => (task.output = "running"));
-              });
+              const settle = await new Promise<Settle>((resolve) => settles.set(name, resolve));
               if (settle.kind === "cached" || settle.kind === "skipped") task.skip(`${name} ${settle.message}`);
               else if (settle.kind === "failed") throw new Error(`${name}: ${settle.message}`);
               else task.title = `${name} ${settle.message}`;
@@ -63,7 +58,6 @@ export function createListrReporter(options: { tty: boolean }): Reporter {
       case "start": {
         const why = event.reasons.map(describeReason).join("; ");
         return whenReady(event.stage, () => {
-          starts.get(event.stage)?.();
           const task = tasks.get(event.stage);
           if (task) task.output = `running: ${why}`;
         });

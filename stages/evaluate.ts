@@ -1,0 +1,41 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { defineForeach, type StageContext } from "../engine/stage.ts";
+import type { LossName } from "../ml/config.ts";
+import { experimentPath, type Params } from "./params-schema.ts";
+
+/** Test-set metrics of one trained experiment: accuracy, loss, per-class P/R/F1, confusion matrix. */
+export const evaluate = defineForeach<Params>({
+  name: "evaluate",
+  module: import.meta.url,
+  isolation: "process",
+  items: (params) => Object.keys(params.experiments),
+  deps: (id, params) => [`train@${id}`, `preprocess@${params.experiments[id]!.dataset}`],
+  params: () => ["evaluate.batchSize"],
+  async run(context, id) {
+    const datasetDir = Object.entries(context.inputs).find(([name]) => name.startsWith("preprocess@"))![1];
+    await evaluateToDirectory(context.inputs[`train@${id}`]!, datasetDir, context.outDir, context.param<number>("evaluate.batchSize"), context);
+  },
+});
+
+export async function evaluateToDirectory(
+  modelDir: string,
+  datasetDir: string,
+  outDir: string,
+  batchSize: number,
+  context?: Pick<StageContext, "recordEnvironment" | "signal">,
+): Promise<void> {
+  const { activateBackend } = await import("../ml/backend-from-env.ts");
+  await activateBackend(context);
+  const { loadDataset } = await import("../ml/dataset.ts");
+  const { loadModel } = await import("../ml/weights.ts");
+  const { evaluateModel } = await import("../ml/evaluate.ts");
+  const [data, model] = await Promise.all([loadDataset(datasetDir), loadModel(modelDir)]);
+  try {
+    const loss: LossName = model.config.loss;
+    const report = await evaluateModel(model, data.test, { batchSize, loss, signal: context?.signal });
+    await writeFile(join(outDir, "metrics.json"), JSON.stringify(report, null, 2) + "\n");
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,142 @@
+import { type } from "arktype";
+import { PipelineError } from "../engine/errors.ts";
+import { validateWith } from "../engine/params-loader.ts";
+import { formatPath } from "../engine/param-path.ts";
+import type { DatasetConfig, ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
+
+/**
+ * params.json: what the user edits. Shared settings live once in `defaults`; each experiment
+ * overrides only what differs. `parseParams` validates (unknown keys are typos, and rejected),
+ * merges the defaults and returns the resolved document that stages declare paths into, e.g.
+ * `experiments.simple-adam.training` — so editing one experiment reruns that experiment only.
+ */
+
+const architecture = "'cnn9' | 'conv1' | 'simple' | 'lenet' | 'textbook' | 'textbook-plus'";
+const probability = "0 <= number <= 1";
+
+const modelFields = {
+  "+": "reject",
+  "arch?": architecture,
+  "batchNorm?": "boolean",
+  "dropout?": probability,
+  "convActivation?": "'relu' | 'sigmoid'",
+  "init?": "'pytorch' | 'he-normal' | 'xavier-uniform'",
+  "loss?": "'cross-entropy' | 'log-softmax-nll'",
+} as const;
+const optimizerFields = {
+  "+": "reject",
+  "name?": "'sgd' | 'rmsprop' | 'adam'",
+  "lr?": "0 < number <= 10",
+  "momentum?": "0 <= number < 1",
+} as const;
+const trainingFields = {
+  "+": "reject",
+  "epochs?": "1 <= number.integer <= 1000",
+  "batchSize?": "1 <= number.integer <= 65536",
+  "seed?": "0 <= number.integer <= 4294967295",
+  "augmentShift?": "0 <= number.integer <= 8",
+} as const;
+
+const dataset = type({
+  "+": "reject",
+  normalize: type({ "+": "reject", mean: "number", std: "number > 0" }).or("null"),
+  validation: type({ "+": "reject", size: "1 <= number.integer <= 59999", seed: "0 <= number.integer <= 4294967295" }).or("null"),
+  trainSubset: "1 <= number.integer <= 60000 | null",
+  testSubset: "1 <= number.integer <= 10000 | null",
+});
+
+const experiment = type({
+  "+": "reject",
+  title: "string",
+  study: "'000' | '001' | '002' | '003' | '004' | 'ours'",
+  dataset: "string",
+  reference: type({ "+": "reject", accuracy: `${probability} | null`, "note?": "string" }),
+  "model?": modelFields,
+  "optimizer?": optimizerFields,
+  "training?": trainingFields,
+});
+
+const document = type({
+  "+": "reject",
+  "$comment?": "string",
+  data: { "+": "reject", source: type({ "+": "reject", kind: "'package'" }).or({ "+": "reject", kind: "'url'", baseUrl: "string" }) },
+  datasets: type({ "[string]": dataset }),
+  defaults: { "+": "reject", model: modelFields, optimizer: optimizerFields, training: trainingFields },
+  evaluate: { "+": "reject", batchSize: "1 <= number.integer <= 10000" },
+  experiments: type({ "[string]": experiment }),
+});
+
+export type ParamsDocument = typeof document.infer;
+
+export interface ResolvedExperiment {
+  id: string;
+  title: string;
+  study: ParamsDocument["experiments"][string]["study"];
+  dataset: string;
+  reference: { accuracy: number | null; note?: string };
+  model: ModelConfig;
+  optimizer: OptimizerConfig;
+  training: TrainingConfig;
+}
+
+export interface Params {
+  data: ParamsDocument["data"];
+  datasets: Record<string, DatasetConfig>;
+  evaluate: ParamsDocument["evaluate"];
+  /** In params-file order. */
+  experiments: Record<string, ResolvedExperiment>;
+}
+
+const resolvedModel = type({ arch: architecture, batchNorm: "boolean", dropout: probability, convActivation: "string", init: "string", loss: "string" });
+const resolvedOptimizer = type({ name: "string", lr: "number", momentum: "number" });
+const resolvedTraining = type({ epochs: "number", batchSize: "number", seed: "number", augmentShift: "number" });
+
+export function parseParams(input: unknown, sourceName: string): Params {
+  const raw = validateWith(document, input, sourceName);
+  const experiments: Record<string, ResolvedExperiment> = {};
+  const problems: string[] = [];
+  for (const [id, entry] of Object.entries(raw.experiments)) {
+    const at = (...rest: string[]): string => formatPath(["experiments", id, ...rest]);
+    if (!(entry.dataset in raw.datasets)) {
+      problems.push(`  ${at("dataset")}: expected one of the datasets (${Object.keys(raw.datasets).join(", ")}), found "${entry.dataset}"`);
+    }
+    const merged = {
+      model: { ...raw.defaults.model, ...entry.model },
+      optimizer: { ...raw.defaults.optimizer, ...entry.optimizer },
+      training: { ...raw.defaults.training, ...entry.training },
+    };
+    for (const [section, schema] of [["model", resolvedModel], ["optimizer", resolvedOptimizer], ["training", resolvedTraining]] as const) {
+      const result = schema(merged[section]);
+      if (result instanceof type.errors) {
+        for (const error of result) {
+          problems.push(`  ${at(section, ...error.path.map(String))}: missing — set it in the experiment or in ${formatPath(["defaults", section])}`);
+        }
+      }
+    }
+    experiments[id] = {
+      id,
+      title: entry.title,
+      study: entry.study,
+      dataset: entry.dataset,
+      reference: entry.reference,
+      model: merged.model as ModelConfig,
+      optimizer: merged.optimizer as OptimizerConfig,
+      training: merged.training as TrainingConfig,
+    };
+  }
+  if (Object.keys(experiments).length === 0) problems.push("  experiments: expected at least one experiment, found none");
+  if (problems.length > 0) {
+    throw new PipelineError("invalid-params", `${sourceName} is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.join("\n")}`);
+  }
+  return { data: raw.data, datasets: raw.datasets as Record<string, DatasetConfig>, evaluate: raw.evaluate, experiments };
+}
+
+/** Datasets some experiment uses, in first-use order: one preprocess stage each. */
+export function datasetsInUse(params: Params): string[] {
+  return [...new Set(Object.values(params.experiments).map((experiment) => experiment.dataset))];
+}
+
+/** Declared param paths of one experiment's training: not its title or reference, which only the report reads. */
+export function experimentPath(id: string, section: "model" | "optimizer" | "training" | "reference" | "title" | "study"): string {
+  return formatPath(["experiments", id, section]);
+}

@@ -1,0 +1,80 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { defineForeach, type StageContext } from "../engine/stage.ts";
+import type { ExperimentSpec } from "../ml/train.ts";
+import { experimentPath, type Params } from "./params-schema.ts";
+
+/**
+ * One training stage per experiment, in a process of its own (tfjs on wasm is single-threaded, so
+ * `--jobs 2` trains two experiments on two cores). It reads the experiment's model, optimizer and
+ * training settings only — editing its title or reference value does not retrain it.
+ */
+export const train = defineForeach<Params>({
+  name: "train",
+  module: import.meta.url,
+  isolation: "process",
+  items: (params) => Object.keys(params.experiments),
+  deps: (id, params) => [`preprocess@${params.experiments[id]!.dataset}`],
+  params: (id) => [experimentPath(id, "model"), experimentPath(id, "optimizer"), experimentPath(id, "training")],
+  async run(context, id) {
+    const spec: ExperimentSpec = {
+      model: context.param(experimentPath(id, "model")),
+      optimizer: context.param(experimentPath(id, "optimizer")),
+      training: context.param(experimentPath(id, "training")),
+    };
+    const datasetDir = Object.values(context.inputs)[0]!;
+    await trainToDirectory(spec, datasetDir, context.outDir, context);
+  },
+});
+
+/** The stage's core, callable from tests: trains on a prepared dataset and writes model + history. */
+export async function trainToDirectory(
+  spec: ExperimentSpec,
+  datasetDir: string,
+  outDir: string,
+  context?: Pick<StageContext, "progress" | "recordEnvironment" | "signal">,
+): Promise<void> {
+  const { activateBackend } = await import("../ml/backend-from-env.ts");
+  const backend = await activateBackend(context);
+  const { loadDataset } = await import("../ml/dataset.ts");
+  const { trainExperiment } = await import("../ml/train.ts");
+  const { saveModel } = await import("../ml/weights.ts");
+  const data = await loadDataset(datasetDir);
+  const result = await trainExperiment(
+    spec,
+    { train: data.train, validation: data.validation, background: data.background },
+    {
+      signal: context?.signal,
+      onProgress: (p) =>
+        context?.progress({
+          fraction: ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches),
+          text: `epoch ${p.epoch}/${p.epochs} · batch ${p.batch}/${p.batches} · loss ${p.loss.toFixed(4)} · ${Math.round(p.imagesPerSecond)} img/s · ETA ${formatEta(p.etaSeconds)}`,
+        }),
+    },
+  );
+  try {
+    const summary = result.model.summary();
+    await saveModel(result.model, outDir);
+    const trained = {
+      backend: backend.name,
+      versions: backend.versions,
+      totalSeconds: result.totalSeconds,
+      imagesPerSecond: mean(result.history.map((epoch) => epoch.imagesPerSecond)),
+      parameters: summary.totalParams,
+      history: result.history,
+    };
+    await writeFile(join(outDir, "history.json"), JSON.stringify(trained, null, 2) + "\n");
+    await writeFile(join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+  } finally {
+    result.model.dispose();
+  }
+}
+
+function mean(values: readonly number[]): number {
+  return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+function formatEta(seconds: number): string {
+  const whole = Math.max(0, Math.round(seconds));
+  return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, "0")}s`;
+}
