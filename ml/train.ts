@@ -1,0 +1,186 @@
+/**
+ * The training loop: torch-style epochs over a seeded shuffle, one optimizer step per minibatch.
+ *
+ * Why a custom loop instead of model.fit: fit's shuffle uses unseeded Math.random, and we need
+ * our own BatchNorm / dropout / optimizer semantics anyway. Everything random derives from
+ * training.seed (see ml/random.ts): initial weights ("init"), the order of each epoch
+ * ("shuffle", epoch), dropout masks ("dropout") and shifts ("augment"). The same seed, data and
+ * backend therefore give identical metrics.
+ *
+ * Like torch's DataLoader (drop_last=False) the last, smaller batch of an epoch is used.
+ * trainLoss / trainAccuracy are averaged over the epoch's images as the network was while it
+ * trained (dropout active, weights changing), as 003 reports them; validation runs in eval mode.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { fillBatch } from "./batches.ts";
+import type { ModelConfig, OptimizerConfig, TrainingConfig } from "./config.ts";
+import { type LabeledImages, runInference } from "./evaluate.ts";
+import { assertLossName, meanLoss } from "./loss.ts";
+import { MNIST_IMAGE_HEIGHT, MNIST_IMAGE_WIDTH, MNIST_PIXELS } from "./mnist-files.ts";
+import { type MnistModel, buildModel } from "./models.ts";
+import { createOptimizer } from "./optimizers.ts";
+import { Rng, assertSeed, deriveSeed, permutation } from "./random.ts";
+
+export interface ExperimentSpec {
+  model: ModelConfig;
+  optimizer: OptimizerConfig;
+  training: TrainingConfig;
+}
+
+export interface TrainData {
+  train: LabeledImages;
+  validation?: LabeledImages | null;
+  /** Normalized value of a black pixel, filled in by augmentShift (LoadedDataset.background). Default 0. */
+  background?: number;
+}
+
+export interface TrainProgress {
+  /** 1-based. */
+  epoch: number;
+  epochs: number;
+  /** 1-based batch just finished. */
+  batch: number;
+  batches: number;
+  /** Mean training loss of this epoch so far. */
+  loss: number;
+  imagesPerSecond: number;
+  /** Estimated seconds until training ends (validation passes not included). */
+  etaSeconds: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  /** Wall time of the epoch, validation included. */
+  seconds: number;
+  /** Training throughput (validation excluded). */
+  imagesPerSecond: number;
+}
+
+export interface TrainResult {
+  history: EpochRecord[];
+  /** The trained model (evaluation mode by default); the caller disposes it. */
+  model: MnistModel;
+  totalSeconds: number;
+}
+
+export interface TrainOptions {
+  onProgress?: (p: TrainProgress) => void;
+  signal?: AbortSignal;
+  /** Batch size of the validation passes (no effect on results). Default 500. */
+  evalBatchSize?: number;
+}
+
+export async function trainExperiment(spec: ExperimentSpec, data: TrainData, opts: TrainOptions = {}): Promise<TrainResult> {
+  const { epochs, batchSize, seed, augmentShift } = spec.training;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`training.epochs must be a positive integer, got ${epochs}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`training.batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(augmentShift) || augmentShift < 0 || augmentShift >= MNIST_IMAGE_WIDTH) {
+    throw new Error(`training.augmentShift must be an integer in 0..27, got ${augmentShift}`);
+  }
+  assertSeed(seed, "training.seed");
+  assertLossName(spec.model.loss);
+  const train = data.train;
+  if (train.count < 1 || train.images.length !== train.count * MNIST_PIXELS || train.labels.length !== train.count) {
+    throw new Error(`training data: count ${train.count} does not match ${train.images.length / MNIST_PIXELS} images / ${train.labels.length} labels`);
+  }
+
+  const started = performance.now();
+  const model = buildModel(spec.model, seed);
+  const optimizer = createOptimizer(spec.optimizer, model.trainableVariables());
+  const variables = model.trainableVariables();
+  const dropoutRng = new Rng(deriveSeed(seed, "dropout"));
+  const shift = augmentShift > 0 ? { max: augmentShift, rng: new Rng(deriveSeed(seed, "augment")), background: data.background ?? 0 } : undefined;
+  const batches = Math.ceil(train.count / batchSize);
+  const xBuf = new Float32Array(batchSize * MNIST_PIXELS);
+  const yBuf = new Int32Array(batchSize);
+  const history: EpochRecord[] = [];
+
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const epochStart = performance.now();
+      const order = permutation(train.count, new Rng(deriveSeed(seed, "shuffle", epoch)));
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      for (let b = 0; b < batches; b++) {
+        opts.signal?.throwIfAborted();
+        const start = b * batchSize;
+        const n = fillBatch(train.images, train.labels, order, start, Math.min(start + batchSize, train.count), xBuf, yBuf, shift);
+        const [loss, hits] = trainStep(model, optimizer, variables, xBuf, yBuf, n, dropoutRng);
+        lossSum += loss * n;
+        correct += hits;
+        seen += n;
+        if (opts.onProgress) {
+          const elapsed = (performance.now() - epochStart) / 1000;
+          const rate = seen / Math.max(elapsed, 1e-9);
+          const remaining = (epochs - epoch) * train.count + (train.count - seen);
+          opts.onProgress({ epoch, epochs, batch: b + 1, batches, loss: lossSum / seen, imagesPerSecond: rate, etaSeconds: remaining / rate });
+        }
+        // Yield so abort signals and progress rendering get a chance between steps.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const trainSeconds = (performance.now() - epochStart) / 1000;
+      const record: EpochRecord = {
+        epoch,
+        trainLoss: lossSum / seen,
+        trainAccuracy: correct / seen,
+        seconds: 0,
+        imagesPerSecond: seen / trainSeconds,
+      };
+      if (data.validation) {
+        const val = await runInference(model, data.validation, {
+          batchSize: opts.evalBatchSize ?? 500,
+          loss: spec.model.loss,
+          signal: opts.signal,
+        });
+        record.valLoss = val.lossSum / data.validation.count;
+        record.valAccuracy = val.correct / data.validation.count;
+      }
+      record.seconds = (performance.now() - epochStart) / 1000;
+      history.push(record);
+    }
+  } catch (error) {
+    model.dispose();
+    throw error;
+  } finally {
+    optimizer.dispose();
+  }
+  return { history, model, totalSeconds: (performance.now() - started) / 1000 };
+}
+
+/** One optimizer step on the first n images of the buffers; returns [mean loss, correct count]. */
+function trainStep(
+  model: MnistModel,
+  optimizer: ReturnType<typeof createOptimizer>,
+  variables: tf.Variable[],
+  xBuf: Float32Array,
+  yBuf: Int32Array,
+  n: number,
+  rng: Rng,
+): [number, number] {
+  const kept: { hits?: tf.Tensor } = {};
+  const out = tf.tidy(() => {
+    const x = tf.tensor4d(xBuf.subarray(0, n * MNIST_PIXELS), [n, MNIST_IMAGE_HEIGHT, MNIST_IMAGE_WIDTH, 1]);
+    const y = tf.tensor1d(yBuf.subarray(0, n), "int32");
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = model.forward(x, { training: true, rng });
+      // Kept past the gradient scope; disposed below once read.
+      kept.hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32")));
+      return meanLoss(logits, y, model.config.loss);
+    }, variables);
+    optimizer.step(grads);
+    if (!kept.hits) throw new Error("internal: training step produced no accuracy");
+    return tf.stack([value, kept.hits]);
+  });
+  const [loss, correct] = out.dataSync() as Float32Array;
+  out.dispose();
+  kept.hits?.dispose();
+  if (!Number.isFinite(loss)) {
+    throw new Error(`training diverged: loss is ${loss} (arch ${model.config.arch}; try a smaller learning rate)`);
+  }
+  return [loss as number, correct as number];
+}

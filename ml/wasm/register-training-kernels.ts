@@ -1,0 +1,60 @@
+/**
+ * Makes the tfjs wasm backend able to train the study CNNs, and fast enough to be worth it:
+ * adds the missing Conv2DBackpropFilter and replaces the slow training-only paths (transposed
+ * matmuls, Conv2DBackpropInput, MaxPoolGrad) with compositions of the backend's fast kernels.
+ * Call once before training on 'wasm' (idempotent; importing this file registers nothing).
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm"; // registers the stock wasm kernels we override and call
+import { batchMatMulKernel, fusedMatMulKernel } from "./batch-matmul.ts";
+import { conv2dBackpropFilterKernel } from "./conv2d-backprop-filter.ts";
+import { conv2dBackpropInputKernel } from "./conv2d-backprop-input.ts";
+import { originalConfig, rememberOriginal } from "./kernel-utils.ts";
+import { maxPoolGradKernel } from "./max-pool-grad.ts";
+import { meanKernel, sumKernel } from "./reduce-leading.ts";
+import { sliceKernel } from "./slice.ts";
+
+const BACKEND = "wasm";
+
+const kernels: Record<string, tf.KernelFunc> = {
+  BatchMatMul: batchMatMulKernel,
+  _FusedMatMul: fusedMatMulKernel,
+  Conv2DBackpropFilter: conv2dBackpropFilterKernel,
+  Conv2DBackpropInput: conv2dBackpropInputKernel,
+  MaxPoolGrad: maxPoolGradKernel,
+  Slice: sliceKernel,
+  Sum: sumKernel,
+  Mean: meanKernel,
+};
+
+/** The kernel names `registerWasmTrainingKernels` provides for 'wasm'. */
+export const wasmTrainingKernelNames: readonly string[] = Object.keys(kernels);
+
+function isOurs(name: string): boolean {
+  return tf.getKernel(name, BACKEND)?.kernelFunc === kernels[name];
+}
+
+export function registerWasmTrainingKernels(): void {
+  for (const [name, kernelFunc] of Object.entries(kernels)) {
+    if (isOurs(name)) continue;
+    // Keep the stock kernel: overrides delegate to it for the cases that are already fast.
+    rememberOriginal(name);
+    const stock = originalConfig(name);
+    if (tf.getKernel(name, BACKEND) !== undefined) tf.unregisterKernel(name, BACKEND);
+    // Carry the stock setupFunc over: the engine runs setupFuncs of whatever is registered when
+    // the backend initialises, and the stock kernelFunc we delegate to needs its C binding.
+    const config: tf.KernelConfig = { kernelName: name, backendName: BACKEND, kernelFunc };
+    if (stock?.setupFunc !== undefined) config.setupFunc = stock.setupFunc;
+    tf.registerKernel(config);
+  }
+}
+
+/** Puts the stock wasm kernels back (for benchmarks comparing before/after). */
+export function unregisterWasmTrainingKernels(): void {
+  for (const name of Object.keys(kernels)) {
+    if (!isOurs(name)) continue;
+    tf.unregisterKernel(name, BACKEND);
+    const stock = originalConfig(name);
+    if (stock !== undefined) tf.registerKernel(stock);
+  }
+}
