@@ -30,6 +30,8 @@ export function createListrReporter(options: { tty: boolean }): Reporter {
             title: name,
             task: async (_: unknown, task: ListrTaskWrapper<unknown, any, any>) => {
               tasks.set(name, task);
+              // Listr starts every task at once; mark those the engine has not started yet.
+              if (options.tty) task.title = `${name} · queued`;
               const settle = await new Promise<Settle>((resolve) => settles.set(name, resolve));
               if (settle.kind === "cached" || settle.kind === "skipped") task.skip(`${name} ${settle.message}`);
               else if (settle.kind === "failed") throw new Error(`${name}: ${settle.message}`);
@@ -56,10 +58,14 @@ export function createListrReporter(options: { tty: boolean }): Reporter {
       case "skipped":
         return whenReady(event.stage, (settle) => settle({ kind: "skipped", message: `skipped: ${event.because}` }));
       case "start": {
-        const why = event.reasons.map(describeReason).join("; ");
+        const reasons = event.reasons.map(describeReason);
+        const why = reasons.slice(0, 2).join("; ") + (reasons.length > 2 ? ` (+${reasons.length - 2} more: pipeline status)` : "");
         return whenReady(event.stage, () => {
           const task = tasks.get(event.stage);
-          if (task) task.output = `running: ${why}`;
+          if (task) {
+            task.title = event.stage;
+            task.output = `running: ${why}`;
+          }
         });
       }
       case "progress": {
