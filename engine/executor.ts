@@ -1,5 +1,6 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { canonicalJson } from "./canonical-json.ts";
 import { baseEnvironment } from "./environment.ts";
 import { errorMessage } from "./errors.ts";
 import { checkFreshness } from "./freshness.ts";
@@ -73,7 +74,16 @@ export async function executeStages<Params>(session: Session<Params>, options: R
   const outputDirs: Record<string, string> = {};
   const lock = structuredClone(session.lock);
   let lockWrites = Promise.resolve();
-  const saveLock = (): Promise<void> => (lockWrites = lockWrites.then(() => writeLock(session.lockPath, lock)));
+  let lastWritten = canonicalJson(session.lock);
+  // Written after every stage that changed it (so a crash keeps what finished), skipped when a
+  // cached stage left it as it was: a no-op run writes nothing.
+  const saveLock = (): Promise<void> =>
+    (lockWrites = lockWrites.then(async () => {
+      const text = canonicalJson(lock);
+      if (text === lastWritten) return;
+      await writeLock(session.lockPath, lock);
+      lastWritten = text;
+    }));
 
   const running = new Map<string, Promise<void>>();
   let stopScheduling = false;
@@ -93,9 +103,11 @@ export async function executeStages<Params>(session: Session<Params>, options: R
     if (freshness.fresh) {
       outputHashes[stage.name] = freshness.manifest.outputHash;
       outputDirs[stage.name] = freshness.outDir;
-      const resultDir = join(freshness.outDir, "..");
-      lock.stages[stage.name] = lockEntry(session.workDir, inputs, freshness.fingerprint, freshness.manifest, resultDir, await readRunRecord(resultDir));
-      await saveLock();
+      if (session.lock.stages[stage.name]?.fingerprint !== freshness.fingerprint || freshness.restored) {
+        const resultDir = join(freshness.outDir, "..");
+        lock.stages[stage.name] = lockEntry(session.workDir, inputs, freshness.fingerprint, freshness.manifest, resultDir, await readRunRecord(resultDir));
+        await saveLock();
+      }
       settle(stage.name, { status: "cached", fingerprint: freshness.fingerprint });
       emit({ type: "cached", stage: stage.name, fingerprint: freshness.fingerprint, restored: freshness.restored });
       return;

@@ -1,5 +1,9 @@
-import { readFile } from "node:fs/promises";
-import { type, type Type } from "arktype";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Type } from "arktype";
+import { writeFileAtomic } from "./atomic-write.ts";
+import { fingerprintOf } from "./canonical-json.ts";
+import type { CodeFingerprinter } from "./code-fingerprint.ts";
 import { PipelineError } from "./errors.ts";
 import { formatPath, getAtPath, parsePath, setAtPath, type PathSegment } from "./param-path.ts";
 import type { ProjectDefinition } from "./stage.ts";
@@ -13,6 +17,7 @@ export async function loadParams<Params>(
   project: ProjectDefinition<Params>,
   file: string,
   overrides: readonly string[] = [],
+  cache?: { dir: string; code: CodeFingerprinter },
 ): Promise<{ params: Params; document: unknown }> {
   let text: string;
   try {
@@ -27,7 +32,19 @@ export async function loadParams<Params>(
     throw new PipelineError("invalid-params", `${file} is not valid JSON: ${(error as Error).message}`);
   }
   for (const override of overrides) document = applyOverride(document, override);
-  return { params: project.parseParams(document, file), document };
+  if (!cache || !project.paramsModule) return { params: await project.parseParams(document, file), document };
+  const key = fingerprintOf({ document, code: cache.code.fingerprint(project.paramsModule) });
+  const cached = join(cache.dir, `${key}.json`);
+  try {
+    return { params: JSON.parse(await readFile(cached, "utf8")) as Params, document };
+  } catch {
+    const params = await project.parseParams(document, file);
+    // Only valid documents are cached; a failed write only costs the next run a validation.
+    await mkdir(cache.dir, { recursive: true })
+      .then(() => writeFileAtomic(cached, JSON.stringify(params)))
+      .catch(() => {});
+    return { params, document };
+  }
 }
 
 /**
@@ -64,8 +81,9 @@ export function applyOverride(document: unknown, override: string): unknown {
 
 /** Validates with an arktype schema and turns its errors into one PipelineError listing every problem. */
 export function validateWith<T>(schema: Type<T>, document: unknown, sourceName: string): T {
-  const result = schema(document);
-  if (!(result instanceof type.errors)) return result as T;
+  const result = schema(document) as unknown;
+  // Duck-typed instead of `instanceof type.errors` so this module does not load arktype itself.
+  if (!isArkErrors(result)) return result as T;
   const problems = [...result].map((error) => {
     const where = formatPath([...error.path].map((key) => (typeof key === "number" ? key : String(key))));
     if (error.code === "predicate" && error.expected === "removed") {
@@ -83,4 +101,15 @@ function describe(value: unknown): string {
   const json = JSON.stringify(value);
   const shown = json === undefined ? String(value) : json.length > 60 ? `${json.slice(0, 57)}...` : json;
   return `${value === null ? "null" : Array.isArray(value) ? "array" : typeof value} ${shown}`;
+}
+
+interface ArkErrorLike {
+  path: ReadonlyArray<PropertyKey>;
+  code: string;
+  expected?: string;
+  data: unknown;
+}
+
+function isArkErrors(value: unknown): value is Iterable<ArkErrorLike> & { summary: string } {
+  return Array.isArray(value) && typeof (value as { summary?: unknown }).summary === "string";
 }

@@ -30,7 +30,9 @@ export class Session<Params> {
   static async open<Params>(project: ProjectDefinition<Params>, options: SessionOptions = {}): Promise<Session<Params>> {
     const workDir = options.workDir ?? project.root;
     const paramsFile = options.paramsFile ?? join(project.root, "params.json");
-    const { params } = await loadParams(project, paramsFile, options.overrides ?? []);
+    const code = new CodeFingerprinter(project.root);
+    const paramsCache = { dir: join(workDir, "artifacts", ".params-cache"), code };
+    const { params } = await loadParams(project, paramsFile, options.overrides ?? [], paramsCache);
     const graph = new StageGraph(project.declarations.flatMap((declaration) => declaration.expand(params)));
     const lockPath = join(workDir, "pipeline.lock.json");
     return new Session(
@@ -41,7 +43,7 @@ export class Session<Params> {
       lockPath,
       await readLock(lockPath),
       workDir,
-      new CodeFingerprinter(project.root),
+      code,
     );
   }
 

@@ -121,6 +121,12 @@ export interface ProjectDefinition<Params> {
   /** Absolute path of the module exporting this definition as `project`: child processes load it. */
   readonly module: string;
   /** Validate a parsed params document and resolve it (defaults merged). Throw PipelineError("invalid-params"). */
-  parseParams(document: unknown, sourceName: string): Params;
+  parseParams(document: unknown, sourceName: string): Params | Promise<Params>;
+  /**
+   * The module whose code does the validation. When given, a document that validated once is not
+   * validated again until it or that code changes (the resolved params are cached by content), so a
+   * no-op run need not load the schema library at all — load it lazily inside parseParams.
+   */
+  readonly paramsModule?: string;
   readonly declarations: readonly StageDeclaration<Params>[];
 }

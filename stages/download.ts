@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { defineStage, type StageContext } from "../engine/stage.ts";
 import type { MnistSource } from "../ml/download.ts";
-import type { Params } from "./params-schema.ts";
+import type { Params } from "./params.ts";
 
 /** The four original MNIST IDX files, verified against pinned SHA-256 digests, plus where they came from. */
 export const download = defineStage<Params>({

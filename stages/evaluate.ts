@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { defineForeach, type StageContext } from "../engine/stage.ts";
 import type { LossName } from "../ml/config.ts";
-import { experimentPath, type Params } from "./params-schema.ts";
+import { experimentPath, type Params } from "./params.ts";
 
 /** Test-set metrics of one trained experiment: accuracy, loss, per-class P/R/F1, confusion matrix. */
 export const evaluate = defineForeach<Params>({

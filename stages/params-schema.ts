@@ -3,9 +3,11 @@ import { PipelineError } from "../engine/errors.ts";
 import { validateWith } from "../engine/params-loader.ts";
 import { formatPath } from "../engine/param-path.ts";
 import type { DatasetConfig, ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
+import type { Params, ResolvedExperiment } from "./params.ts";
 
 /**
- * params.json: what the user edits. Shared settings live once in `defaults`; each experiment
+ * The schema of params.json (arktype), loaded only when a params document must be validated —
+ * see ProjectDefinition.paramsModule. What the user edits: Shared settings live once in `defaults`; each experiment
  * overrides only what differs. `parseParams` validates (unknown keys are typos, and rejected),
  * merges the defaults and returns the resolved document that stages declare paths into, e.g.
  * `experiments.simple-adam.training` — so editing one experiment reruns that experiment only.
@@ -66,30 +68,11 @@ const document = type({
   experiments: type({ "[string]": experiment }),
 });
 
-export type ParamsDocument = typeof document.infer;
-
-export interface ResolvedExperiment {
-  id: string;
-  title: string;
-  study: ParamsDocument["experiments"][string]["study"];
-  dataset: string;
-  reference: { accuracy: number | null; note?: string };
-  model: ModelConfig;
-  optimizer: OptimizerConfig;
-  training: TrainingConfig;
-}
-
-export interface Params {
-  data: ParamsDocument["data"];
-  datasets: Record<string, DatasetConfig>;
-  evaluate: ParamsDocument["evaluate"];
-  /** In params-file order. */
-  experiments: Record<string, ResolvedExperiment>;
-}
-
 const resolvedModel = type({ arch: architecture, batchNorm: "boolean", dropout: probability, convActivation: "string", init: "string", loss: "string" });
 const resolvedOptimizer = type({ name: "string", lr: "number", momentum: "number" });
 const resolvedTraining = type({ epochs: "number", batchSize: "number", seed: "number", augmentShift: "number" });
+
+type ParamsDocument = typeof document.infer;
 
 export function parseParams(input: unknown, sourceName: string): Params {
   const raw = validateWith(document, input, sourceName);
@@ -131,12 +114,3 @@ export function parseParams(input: unknown, sourceName: string): Params {
   return { data: raw.data, datasets: raw.datasets as Record<string, DatasetConfig>, evaluate: raw.evaluate, experiments };
 }
 
-/** Datasets some experiment uses, in first-use order: one preprocess stage each. */
-export function datasetsInUse(params: Params): string[] {
-  return [...new Set(Object.values(params.experiments).map((experiment) => experiment.dataset))];
-}
-
-/** Declared param paths of one experiment's training: not its title or reference, which only the report reads. */
-export function experimentPath(id: string, section: "model" | "optimizer" | "training" | "reference" | "title" | "study"): string {
-  return formatPath(["experiments", id, section]);
-}

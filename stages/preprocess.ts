@@ -1,6 +1,6 @@
 import { defineForeach } from "../engine/stage.ts";
 import type { DatasetConfig } from "../ml/config.ts";
-import { datasetsInUse, type Params } from "./params-schema.ts";
+import { datasetsInUse, type Params } from "./params.ts";
 
 /**
  * One compact uint8 store per distinct data preparation (normalization, validation split, subsets):

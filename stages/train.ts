@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { defineForeach, type StageContext } from "../engine/stage.ts";
 import type { ExperimentSpec } from "../ml/train.ts";
-import { experimentPath, type Params } from "./params-schema.ts";
+import { experimentPath, type Params } from "./params.ts";
 
 /**
  * One training stage per experiment, in a process of its own (tfjs on wasm is single-threaded, so

@@ -144,3 +144,17 @@ test("--force reruns matching stages; --only runs the targets and what they need
   assert.equal(counts.upper, 2);
   assert.equal(counts.side, 1);
 });
+
+test("validated params are cached by content, and revalidated when the schema code changes", async () => {
+  const rig = await ToyRig.create();
+  await rig.run();
+  const cacheDir = join(rig.dir, "artifacts/.params-cache");
+  const { readdir } = await import("node:fs/promises");
+  assert.equal((await readdir(cacheDir)).length, 1);
+  await rig.run();
+  assert.equal((await readdir(cacheDir)).length, 1, "the same document reuses its entry");
+  await rig.editFile("schema.ts", (text) => text.replace('value: "number.integer >= 0"', 'value: "0 <= number.integer <= 10"'));
+  const result = await rig.spawnCli(["status"]).done; // a fresh process loads the edited schema
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /side\.value: expected at most 10, found number 21/);
+});

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { test } from "node:test";
 import { applyOverride } from "../../engine/params-loader.ts";
-import { datasetsInUse, parseParams } from "../../stages/params-schema.ts";
+import { datasetsInUse } from "../../stages/params.ts";
+import { parseParams } from "../../stages/params-schema.ts";
 
 const load = async (file: string): Promise<unknown> => JSON.parse(await readFile(new URL(`../../${file}`, import.meta.url), "utf8"));
 

@@ -1,0 +1,41 @@
+import { formatPath } from "../engine/param-path.ts";
+import type { DatasetConfig, ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
+
+/**
+ * The resolved params every stage reads (defaults merged into each experiment), and small helpers
+ * over them. No schema library here: stage files import this on every run, validation is in
+ * params-schema.ts and is skipped when the document has not changed.
+ */
+
+export type Study = "000" | "001" | "002" | "003" | "004" | "ours";
+export type MnistSourceParams = { kind: "package" } | { kind: "url"; baseUrl: string };
+
+
+export interface ResolvedExperiment {
+  id: string;
+  title: string;
+  study: Study;
+  dataset: string;
+  reference: { accuracy: number | null; note?: string };
+  model: ModelConfig;
+  optimizer: OptimizerConfig;
+  training: TrainingConfig;
+}
+
+export interface Params {
+  data: { source: MnistSourceParams };
+  datasets: Record<string, DatasetConfig>;
+  evaluate: { batchSize: number };
+  /** In params-file order. */
+  experiments: Record<string, ResolvedExperiment>;
+}
+
+/** Datasets some experiment uses, in first-use order: one preprocess stage each. */
+export function datasetsInUse(params: Params): string[] {
+  return [...new Set(Object.values(params.experiments).map((experiment) => experiment.dataset))];
+}
+
+/** Declared param paths of one experiment's training: not its title or reference, which only the report reads. */
+export function experimentPath(id: string, section: "model" | "optimizer" | "training" | "reference" | "title" | "study"): string {
+  return formatPath(["experiments", id, section]);
+}
