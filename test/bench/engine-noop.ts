@@ -14,8 +14,8 @@ export interface NoopBenchResult {
   noopSeconds: { median: number; min: number; max: number; runs: number };
 }
 
-const FIXTURE = fileURLToPath(new URL("../test/fixtures/toy/", import.meta.url));
-const RIGS = fileURLToPath(new URL("../.tmp/rigs/", import.meta.url));
+const FIXTURE = fileURLToPath(new URL("../fixtures/toy/", import.meta.url));
+const RIGS = fileURLToPath(new URL("../../.tmp/rigs/", import.meta.url));
 
 export async function benchEngineNoop(runs = 7): Promise<NoopBenchResult> {
   await mkdir(RIGS, { recursive: true });

@@ -15,8 +15,8 @@ import "@tensorflow/tfjs-backend-wasm";
 import {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
-} from "../ml/wasm/register-training-kernels.ts";
-import { conv2dBackpropFilterKernel } from "../ml/wasm/conv2d-backprop-filter.ts";
+} from "../../ml/wasm/register-training-kernels.ts";
+import { conv2dBackpropFilterKernel } from "../../ml/wasm/conv2d-backprop-filter.ts";
 
 const quick = process.argv.includes("--quick");
 /** --only=text keeps the cases whose name contains text. */
@@ -132,13 +132,14 @@ function convCases(s: ConvSpec): Case[] {
   return cases;
 }
 
-function matMulCases(m: number, k: number, n: number): Case[] {
-  const flops = 2 * m * k * n;
-  const l = `[${m}x${k}]·[${k}x${n}]`;
+/** The three matmuls of a Dense layer's training step: y = x·W, dx = dy·Wᵀ, dW = xᵀ·dy. */
+function denseCases(batch: number, inputs: number, units: number): Case[] {
+  const flops = 2 * batch * inputs * units;
+  const l = `${inputs}→${units}`;
   return [
-    { name: `matMul A·B      ${l}`, flops, setup: () => [rnd([m, k]), rnd([k, n])], run: ([a, b]) => tf.matMul(a!, b!) },
-    { name: `matMul A·Bᵀ     ${l}`, flops, setup: () => [rnd([m, k]), rnd([n, k])], run: ([a, b]) => tf.matMul(a!, b!, false, true) },
-    { name: `matMul Aᵀ·B     ${l}`, flops, setup: () => [rnd([k, m]), rnd([k, n])], run: ([a, b]) => tf.matMul(a!, b!, true, false) },
+    { name: `dense fwd  x·W   ${l}`, flops, setup: () => [rnd([batch, inputs]), rnd([inputs, units])], run: ([x, w]) => tf.matMul(x!, w!) },
+    { name: `dense dx   dy·Wᵀ ${l}`, flops, setup: () => [rnd([batch, units]), rnd([inputs, units])], run: ([dy, w]) => tf.matMul(dy!, w!, false, true) },
+    { name: `dense dW   xᵀ·dy ${l}`, flops, setup: () => [rnd([batch, inputs]), rnd([batch, units])], run: ([x, dy]) => tf.matMul(x!, dy!, true, false) },
   ];
 }
 
@@ -214,8 +215,8 @@ function buildCases(): Case[] {
     ...convCases({ label: "5x5 valid 20→50 @12", x: [b, 12, 12, 20], f: [5, 5, 20, 50], stride: 1, pad: "valid", inputGrad: true }),
     maxPoolGradCase([b, 28, 28, 32]),
     maxPoolGradCase([b, 14, 14, 32]),
-    ...matMulCases(b, 1568, 500),
-    ...matMulCases(b, 500, 10),
+    ...denseCases(b, 1568, 500),
+    ...denseCases(b, 500, 10),
     ...otherCases(),
     trainingStepCase(),
   ];

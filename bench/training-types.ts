@@ -1,2 +1,0 @@
-export type { Architecture } from "../ml/config.ts";
-export type { ExperimentSpec } from "../ml/train.ts";

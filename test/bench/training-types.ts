@@ -1,0 +1,2 @@
+export type { Architecture } from "../../ml/config.ts";
+export type { ExperimentSpec } from "../../ml/train.ts";
