@@ -10,6 +10,7 @@ import { createListrReporter, formatSeconds } from "./reporter.ts";
 import { Session } from "./session.ts";
 import type { ProjectDefinition } from "./stage.ts";
 import { describeReason } from "./why.ts";
+import { checkReport, currentMetrics, diffReport, readBaseline, resolveLock, runComparison, writeBaseline } from "./metrics-commands.ts";
 
 export const USAGE = `Usage: pipeline [command] [options]
 
@@ -17,7 +18,10 @@ Commands:
   run (default)   run every stage whose cache key changed; reuse the rest
   status          per stage: up to date or will run, and why
   dag             the stage graph as text (--mermaid for a Mermaid flowchart)
-  gc              delete cached results the lock file no longer references
+  gc              delete cached results no lock file references
+  check           run the CI profile, then compare its metrics with the baseline: exit 1 on a regression
+  baseline        record the current metrics as the baseline (explicit, never implicit)
+  diff [A] [B]    metrics and params between two lock files or git revisions (default: HEAD and now)
 
 Options:
   --params FILE        params file (default: params.json)
@@ -33,11 +37,15 @@ Options:
   --backend NAME       tfjs backend: auto, tensorflow-gpu, tensorflow, wasm, cpu (default auto)
   --json               status: machine-readable output
   --mermaid            dag: Mermaid instead of text
+  --baseline FILE      check/baseline: the baseline file (default reports/baseline.json)
+  --md                 check/diff: markdown, e.g. for a pull-request comment
+  --all                diff: list unchanged values too
   -h, --help           this text
 
-Exit codes: 0 success, 1 a stage failed, 2 bad command line or params, 3 project busy, 130 interrupted.`;
+Exit codes: 0 success, 1 a stage failed (check: a regression), 2 bad command line, params or
+baseline, 3 project busy, 130 interrupted.`;
 
-const COMMANDS = ["run", "status", "dag", "gc"] as const;
+const COMMANDS = ["run", "status", "dag", "gc", "check", "baseline", "diff"] as const;
 type Command = (typeof COMMANDS)[number];
 
 export interface CliIo {
@@ -61,19 +69,37 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
       return 0;
     }
     const command = (positionals[0] ?? "run") as Command;
-    if (!COMMANDS.includes(command) || positionals.length > 1) {
+    if (!COMMANDS.includes(command) || (command !== "diff" && positionals.length > 1) || positionals.length > 3) {
       throw new PipelineError("invalid-cli", `unknown command "${positionals.join(" ")}"; expected one of ${COMMANDS.join(", ")}`);
     }
     const jobs = positiveInteger("--jobs", values.jobs ?? "1");
     const waitSeconds = values.wait === undefined ? 0 : positiveInteger("--wait", values.wait, true);
     if (values.backend) process.env.PIPELINE_BACKEND = values.backend; // read by ML stages, inherited by their child processes
 
+    const defaultParams = command === "check" && project.check ? project.check.defaultParams : "params.json";
+    const paramsFile = values.params ? resolve(values.params) : join(project.root, defaultParams);
     const session = await Session.open(project, {
-      paramsFile: values.params ? resolve(values.params) : join(project.root, "params.json"),
+      paramsFile,
       overrides: values.set ?? [],
     });
     const selection = { only: values.only ?? [], downstream: values.downstream ?? false, force: values.force ?? [] };
 
+    const baselinePath = resolve(values.baseline ?? join(project.root, "reports", "baseline.json"));
+    const format = values.md ? "markdown" : "text";
+    if (command === "diff") {
+      const [a = "HEAD", b = session.lockPath] = positionals.slice(1);
+      const [lockA, lockB] = await Promise.all([resolveLock(a, session.lockPath, project.root), resolveLock(b, session.lockPath, project.root)]);
+      io.out(diffReport(lockA, lockB, [a === session.lockPath ? "workspace" : a, b === session.lockPath ? "workspace" : b], values.json ? "json" : format, values.all ?? false));
+      return 0;
+    }
+    if (command === "baseline") {
+      const plans = await planStages(session);
+      const fresh = new Set(plans.filter((plan) => plan.state === "up-to-date").map((plan) => plan.stage));
+      const metrics = currentMetrics(session, fresh);
+      await writeBaseline(baselinePath, paramsFile, metrics, project.root);
+      io.out(`wrote ${Object.keys(metrics).length} stages' metrics to ${baselinePath}`);
+      return 0;
+    }
     if (command === "dag") {
       io.out(values.mermaid ? renderDagMermaid(session.graph) : renderDagText(session.graph));
       return 0;
@@ -91,7 +117,19 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
         io.out(`${result.removed.length} removed (${(result.freedBytes / 2 ** 20).toFixed(1)} MiB), ${result.kept} kept`);
         return 0;
       }
-      return await runWithReporter(session, { ...selection, jobs, keepGoing: values["keep-going"] ?? false, deepVerify: values.verify ?? false }, io);
+      const runOptions = { ...selection, jobs, keepGoing: values["keep-going"] ?? false, deepVerify: values.verify ?? false };
+      if (command !== "check") return await runWithReporter(session, runOptions, io);
+      const baseline = await readBaseline(baselinePath); // a missing or corrupt baseline fails before any training
+      const code = await runWithReporter(session, runOptions, io);
+      if (code !== 0) {
+        io.err("pipeline: check: the pipeline did not finish, so nothing was compared");
+        return code === 130 ? 130 : 2;
+      }
+      const after = await Session.open(project, { paramsFile, overrides: values.set ?? [] });
+      const current = currentMetrics(after, new Set(after.graph.order));
+      const { rows, passed } = runComparison(current, baseline, project.check?.tolerances(after.params) ?? {});
+      io.out(values.json ? JSON.stringify({ passed, rows }, null, 2) : checkReport(rows, format));
+      return passed ? 0 : 1;
     } finally {
       await lock.release();
     }
@@ -177,6 +215,9 @@ function parseCommandLine(argv: readonly string[]) {
         backend: { type: "string" },
         json: { type: "boolean" },
         mermaid: { type: "boolean" },
+        baseline: { type: "string" },
+        md: { type: "boolean" },
+        all: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });

@@ -4,6 +4,7 @@ import { canonicalJson } from "./canonical-json.ts";
 import { baseEnvironment } from "./environment.ts";
 import { errorMessage } from "./errors.ts";
 import { checkFreshness } from "./freshness.ts";
+import { readDeclaredMetrics } from "./metrics.ts";
 import { readDeclaredParam, type FingerprintInputs } from "./fingerprint.ts";
 import { writeLock, type LockedStage } from "./lock-file.ts";
 import { runInChildProcess } from "./child-process-runner.ts";
@@ -105,7 +106,10 @@ export async function executeStages<Params>(session: Session<Params>, options: R
       outputDirs[stage.name] = freshness.outDir;
       if (session.lock.stages[stage.name]?.fingerprint !== freshness.fingerprint || freshness.restored) {
         const resultDir = join(freshness.outDir, "..");
-        lock.stages[stage.name] = lockEntry(session.workDir, inputs, freshness.fingerprint, freshness.manifest, resultDir, await readRunRecord(resultDir));
+        lock.stages[stage.name] = {
+          ...lockEntry(session.workDir, inputs, freshness.fingerprint, freshness.manifest, resultDir, await readRunRecord(resultDir)),
+          ...(stage.metrics ? { metrics: await readDeclaredMetrics(stage.name, freshness.outDir, stage.metrics) } : {}),
+        };
         await saveLock();
       }
       settle(stage.name, { status: "cached", fingerprint: freshness.fingerprint });
@@ -130,11 +134,13 @@ export async function executeStages<Params>(session: Session<Params>, options: R
         environment,
       };
       await writeFile(join(workspace, "run.json"), JSON.stringify(record, null, 2));
+      // Read before commit: a stage whose declared metrics are missing fails and keeps nothing.
+      const metrics = stage.metrics ? await readDeclaredMetrics(stage.name, join(workspace, "out"), stage.metrics) : undefined;
       const manifest = await session.store.commit(workspace, stage.name, freshness.fingerprint);
       const resultDir = session.store.resultDir(stage.name, freshness.fingerprint);
       outputHashes[stage.name] = manifest.outputHash;
       outputDirs[stage.name] = join(resultDir, "out");
-      lock.stages[stage.name] = lockEntry(session.workDir, inputs, freshness.fingerprint, manifest, resultDir, record);
+      lock.stages[stage.name] = { ...lockEntry(session.workDir, inputs, freshness.fingerprint, manifest, resultDir, record), ...(metrics ? { metrics } : {}) };
       await saveLock();
       settle(stage.name, { status: "ran", fingerprint: freshness.fingerprint });
       emit({ type: "done", stage: stage.name, fingerprint: freshness.fingerprint, seconds: record.durationSeconds });

@@ -1,6 +1,7 @@
 import { readdir, rm, rmdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { Session } from "./session.ts";
+import { readLock } from "./lock-file.ts";
 import { directorySize } from "./file-hash.ts";
 
 export interface GcResult {
@@ -9,9 +10,14 @@ export interface GcResult {
   freedBytes: number;
 }
 
-/** Deletes cached results the lock file no longer names, and workspaces of runs that died. */
+/** Deletes cached results that no lock file (one per params file) names, and workspaces of runs that died. */
 export async function collectGarbage<Params>(session: Session<Params>, options: { dryRun?: boolean } = {}): Promise<GcResult> {
-  const referenced = new Set(Object.values(session.lock.stages).map((entry) => entry.artifact));
+  const referenced = new Set<string>();
+  for (const name of await readdir(session.workDir)) {
+    if (!name.endsWith(".lock.json")) continue;
+    const lock = await readLock(join(session.workDir, name));
+    for (const entry of Object.values(lock.stages)) referenced.add(entry.artifact);
+  }
   const removed: string[] = [];
   let freedBytes = 0;
   let kept = 0;

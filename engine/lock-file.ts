@@ -25,6 +25,8 @@ export interface LockedStage {
   startedAt: string;
   durationSeconds: number;
   environment: Record<string, string>;
+  /** The stage's declared metrics (see MetricsDeclaration), so `diff` works from lock files alone. */
+  metrics?: Record<string, number>;
 }
 
 export interface LockFile {

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { ArtifactStore } from "./artifact-store.ts";
 import { CodeFingerprinter } from "./code-fingerprint.ts";
 import { declaredParamValues, type FingerprintInputs } from "./fingerprint.ts";
@@ -34,7 +34,7 @@ export class Session<Params> {
     const paramsCache = { dir: join(workDir, "artifacts", ".params-cache"), code };
     const { params } = await loadParams(project, paramsFile, options.overrides ?? [], paramsCache);
     const graph = new StageGraph(project.declarations.flatMap((declaration) => declaration.expand(params)));
-    const lockPath = join(workDir, "pipeline.lock.json");
+    const lockPath = lockPathFor(workDir, paramsFile);
     return new Session(
       project,
       params,
@@ -65,4 +65,14 @@ export class Session<Params> {
     const withDependents = downstream ? this.graph.descendants(targets) : targets;
     return this.graph.ancestors(withDependents);
   }
+}
+
+/**
+ * One lock file per params file, so switching between profiles (params.json, params.quick.json,
+ * params.ci.json) does not overwrite each other's record: params.json ↔ pipeline.lock.json,
+ * params.X.json ↔ params.X.lock.json in the work dir. `gc` keeps what any of them references.
+ */
+export function lockPathFor(workDir: string, paramsFile: string): string {
+  const name = basename(paramsFile);
+  return join(workDir, name === "params.json" ? "pipeline.lock.json" : `${name.replace(/\.json$/, "")}.lock.json`);
 }

@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import type { Tolerance } from "./regression-check.ts";
 
 /**
  * How stages are declared. A declaration is pure data plus a `run`; the engine expands it against
@@ -28,6 +29,12 @@ export interface StageContext {
   readonly signal: AbortSignal;
 }
 
+/** A JSON output file and the paths in it that are metrics, e.g. { file: "metrics.json", keys: ["accuracy"] }. */
+export interface MetricsDeclaration {
+  file: string;
+  keys: readonly string[];
+}
+
 /** Where a stage's `run` executes: in the pipeline process, or in a child process of its own (CPU-heavy work that should use another core). */
 export type Isolation = "inline" | "process";
 
@@ -40,6 +47,8 @@ export interface Stage {
   readonly deps: readonly string[];
   readonly params: readonly string[];
   readonly isolation: Isolation;
+  /** Numbers this stage reports (like DVC metrics): copied into the lock file for `diff` and `check`. */
+  readonly metrics?: MetricsDeclaration;
   /** The foreach item this stage was expanded for (undefined for single stages). */
   readonly item?: string;
   run(context: StageContext): Promise<void>;
@@ -56,6 +65,7 @@ interface CommonFields {
   /** Pass `import.meta.url` of the declaring file. */
   module: string;
   isolation?: Isolation;
+  metrics?: MetricsDeclaration;
 }
 
 export function defineStage<Params>(
@@ -77,6 +87,7 @@ export function defineStage<Params>(
         deps: typeof declaration.deps === "function" ? declaration.deps(params) : (declaration.deps ?? []),
         params: declaration.params ?? [],
         isolation: declaration.isolation ?? "inline",
+        ...(declaration.metrics ? { metrics: declaration.metrics } : {}),
         run: declaration.run,
       },
     ],
@@ -105,6 +116,7 @@ export function defineForeach<Params>(
         deps: declaration.deps?.(item, params) ?? [],
         params: declaration.params(item, params),
         isolation: declaration.isolation ?? "inline",
+        ...(declaration.metrics ? { metrics: declaration.metrics } : {}),
         run: (context: StageContext) => declaration.run(context, item),
       })),
   };
@@ -129,4 +141,9 @@ export interface ProjectDefinition<Params> {
    */
   readonly paramsModule?: string;
   readonly declarations: readonly StageDeclaration<Params>[];
+  /** `check`: the params file it runs by default (a small CI profile) and each metric's tolerance. */
+  readonly check?: {
+    defaultParams: string;
+    tolerances(params: Params): Readonly<Record<string, Tolerance>>;
+  };
 }

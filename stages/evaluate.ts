@@ -12,6 +12,7 @@ export const evaluate = defineForeach<Params>({
   items: (params) => Object.keys(params.experiments),
   deps: (id, params) => [`train@${id}`, `preprocess@${params.experiments[id]!.dataset}`],
   params: () => ["evaluate.batchSize"],
+  metrics: { file: "metrics.json", keys: ["accuracy", "loss", "macroAvg.f1"] },
   async run(context, id) {
     const datasetDir = Object.entries(context.inputs).find(([name]) => name.startsWith("preprocess@"))![1];
     await evaluateToDirectory(context.inputs[`train@${id}`]!, datasetDir, context.outDir, context.param<number>("evaluate.batchSize"), context);

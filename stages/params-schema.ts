@@ -65,6 +65,12 @@ const document = type({
   datasets: type({ "[string]": dataset }),
   defaults: { "+": "reject", model: modelFields, optimizer: optimizerFields, training: trainingFields },
   evaluate: { "+": "reject", batchSize: "1 <= number.integer <= 10000" },
+  "check?": {
+    "+": "reject",
+    tolerances: type({
+      "[string]": { "+": "reject", better: "'higher' | 'lower'", "absolute?": "number >= 0", "relative?": "number >= 0" },
+    }),
+  },
   experiments: type({ "[string]": experiment }),
 });
 
@@ -111,6 +117,12 @@ export function parseParams(input: unknown, sourceName: string): Params {
   if (problems.length > 0) {
     throw new PipelineError("invalid-params", `${sourceName} is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.join("\n")}`);
   }
-  return { data: raw.data, datasets: raw.datasets as Record<string, DatasetConfig>, evaluate: raw.evaluate, experiments };
+  return {
+    data: raw.data,
+    datasets: raw.datasets as Record<string, DatasetConfig>,
+    evaluate: raw.evaluate,
+    check: raw.check ?? { tolerances: {} },
+    experiments,
+  };
 }
 

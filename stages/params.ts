@@ -26,6 +26,8 @@ export interface Params {
   data: { source: MnistSourceParams };
   datasets: Record<string, DatasetConfig>;
   evaluate: { batchSize: number };
+  /** `pipeline check`: how far each evaluate metric may move in the bad direction before CI fails. */
+  check: { tolerances: Record<string, { better: "higher" | "lower"; absolute?: number; relative?: number }> };
   /** In params-file order. */
   experiments: Record<string, ResolvedExperiment>;
 }
