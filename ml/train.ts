@@ -18,7 +18,7 @@ import { type LabeledImages, runInference } from "./evaluate.ts";
 import { assertLossName, meanLoss } from "./loss.ts";
 import { MNIST_IMAGE_HEIGHT, MNIST_IMAGE_WIDTH, MNIST_PIXELS } from "./mnist-files.ts";
 import { type MnistModel, buildModel } from "./models.ts";
-import { createOptimizer } from "./optimizers.ts";
+import { type TorchOptimizer, createOptimizer } from "./optimizers.ts";
 import { Rng, assertSeed, deriveSeed, permutation } from "./random.ts";
 
 export interface ExperimentSpec {
@@ -155,7 +155,7 @@ export async function trainExperiment(spec: ExperimentSpec, data: TrainData, opt
 /** One optimizer step on the first n images of the buffers; returns [mean loss, correct count]. */
 function trainStep(
   model: MnistModel,
-  optimizer: ReturnType<typeof createOptimizer>,
+  optimizer: TorchOptimizer,
   variables: tf.Variable[],
   xBuf: Float32Array,
   yBuf: Int32Array,

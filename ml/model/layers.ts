@@ -171,15 +171,20 @@ export function batchNorm(name: string): LayerBuilder {
         }
         const n = x.size / channels;
         if (n < 2) throw new Error(`layer ${name}: BatchNorm needs more than one value per channel in training (batch of 1?)`);
-        const { mean, variance } = tf.moments(x, axes);
+        // By hand rather than tf.moments: moments casts x (a full copy on wasm) and computes
+        // x - mean once more; reusing `centered` saves two full-size ops forward and backward.
+        const mean = tf.mean(x, axes);
+        const centered = tf.sub(x, mean);
+        const variance = tf.mean(tf.square(centered), axes);
         tf.tidy(() => {
           // Not part of the loss: the tape ignores these assignments, gradients are unaffected.
           runningMean.variable.assign(tf.add(tf.mul(runningMean.variable, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
           const unbiased = tf.mul(variance, n / (n - 1));
           runningVar.variable.assign(tf.add(tf.mul(runningVar.variable, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
         });
-        const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, BN_EPSILON)));
-        return tf.add(tf.mul(normalized, gamma.variable), beta.variable);
+        // gamma / sqrt(var + eps) is per channel: one full-size multiply instead of two.
+        const scale = tf.mul(gamma.variable, tf.rsqrt(tf.add(variance, BN_EPSILON)));
+        return tf.add(tf.mul(centered, scale), beta.variable);
       },
     };
   };

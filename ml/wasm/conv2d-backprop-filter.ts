@@ -12,14 +12,14 @@
  *    dy is handled three times (our transpose, the Conv2D kernel's filter transpose, XNNPACK
  *    packing), which dominates when C is small: a 1-channel first layer does 18 FLOPs per dy
  *    element.
- *  - im2col (stride 1, fh·fw·C ≤ O): Pᵀ[(i,j,c), (n,y,x)] = xPad[n, y+i, x+j, c] built by
- *    copying fh·fw shifted windows of the padded, channel-major input, then one plain MatMul
+ *  - im2col (stride 1, fh·fw·C ≤ 2·O): Pᵀ[(i,j,c), (n,y,x)] = xPad[n, y+i, x+j, c] built by
+ *    copying fh·fw shifted windows of the channel-major input (in JS, straight between wasm heap
+ *    buffers: PadV2 on such thin tensors is slower than the whole copy), then one plain MatMul
  *    Pᵀ·dy = [fh·fw·C, O], already in filter layout. dy is only packed once by XNNPACK.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { asWasm, dispose, padsOf, run, slice, transpose, view, type Info } from "./kernel-utils.ts";
-import { copySlice } from "./slice.ts";
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
 export type FilterGradMethod = "conv" | "im2col";
@@ -29,14 +29,15 @@ const MAX_IM2COL_ELEMENTS = 16 * 1024 * 1024;
 
 /**
  * im2col builds fh·fw·C rows of Pᵀ (one pass over N·oh·ow each) and saves the convolution's two
- * extra passes over dy (N·oh·ow·O), so it wins when fh·fw·C ≲ 2·O; we take it for
- * fh·fw·C ≤ O, e.g. the 1→32 3x3 first layer (9 ≤ 32: ~2x faster), not 9x9 1→8 (81 > 8).
+ * extra passes over dy (N·oh·ow·O), so it wins when fh·fw·C ≲ 2·O. Benchmarked at batch 64:
+ * 3x3 1→32 (9 rows) 22 vs 36 ms, 5x5 1→20 (25) 15 vs 20 ms, 3x3 4→16 (36) a tie,
+ * 9x9 1→8 (81) 28 vs 13 ms and 3x3 8→16 (72) 12 vs 6 ms for the convolution.
  */
 export function chooseMethod(info: ConvInfo): FilterGradMethod {
   const rows = info.filterHeight * info.filterWidth * info.inChannels;
   const cols = info.batchSize * info.outHeight * info.outWidth;
   const unitStride = info.strideHeight === 1 && info.strideWidth === 1;
-  return unitStride && rows <= info.outChannels && rows * cols <= MAX_IM2COL_ELEMENTS ? "im2col" : "conv";
+  return unitStride && rows <= 2 * info.outChannels && rows * cols <= MAX_IM2COL_ELEMENTS ? "im2col" : "conv";
 }
 
 export function conv2dBackpropFilterWith(method: FilterGradMethod | "auto"): tf.KernelFunc {
@@ -81,27 +82,43 @@ function viaConv(wasm: BackendWasm, x: Info, dy: Info, info: ConvInfo): Info {
 }
 
 function viaIm2col(wasm: BackendWasm, x: Info, dy: Info, info: ConvInfo): Info {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outChannels: o } = info;
+  const { batchSize: n, inChannels: c, outChannels: o } = info;
   const { filterHeight: fh, filterWidth: fw, outHeight: oh, outWidth: ow } = info;
-  const { top, bottom, left, right } = info.padInfo;
-  // Channel-major input, [C·N, H, W, 1], so each (tap, channel) row of Pᵀ is one block copy.
+  // Channel-major input, [C·N, H, W], so each (tap, channel) row of Pᵀ is a block copy.
   const xT = c === 1 ? x : transpose(wasm, x, [3, 0, 1, 2]);
-  const xPad = run(wasm, "PadV2", { x: view(xT, [c * n, h, w, 1]) }, {
-    paddings: [[0, 0], [top, bottom], [left, right], [0, 0]],
-    constantValue: 0,
-  });
-  if (xT !== x) dispose(wasm, xT);
-
   const q = n * oh * ow;
   const pT = wasm.makeOutput([fh * fw * c, q], "float32");
-  const pData = wasm.typedArrayFromHeap(pT);
-  for (let i = 0; i < fh; i++) {
-    for (let j = 0; j < fw; j++) {
-      copySlice(wasm, xPad, [0, i, j, 0], [c * n, oh, ow, 1], pData, (i * fw + j) * c * q);
-    }
-  }
-  dispose(wasm, xPad);
+  fillIm2col(wasm.typedArrayFromHeap(xT), wasm.typedArrayFromHeap(pT), info);
+  if (xT !== x) dispose(wasm, xT);
   const dW = run(wasm, "BatchMatMul", { a: pT, b: view(dy, [q, o]) }, { transposeA: false, transposeB: false });
   dispose(wasm, pT);
   return view(dW, [fh, fw, c, o]);
+}
+
+/**
+ * Pᵀ[(i·fw + j)·C·N + cn][y·ow + x] = xT[cn][y + i - padTop][x + j - padLeft], 0 outside x:
+ * zero everything, then copy each tap's in-bounds rectangle row by row (stride 1 only).
+ */
+function fillIm2col(xT: tf.TypedArray, pT: tf.TypedArray, info: ConvInfo): void {
+  const { batchSize: n, inChannels: c, inHeight: h, inWidth: w } = info;
+  const { filterHeight: fh, filterWidth: fw, outHeight: oh, outWidth: ow } = info;
+  const { top, left } = info.padInfo;
+  const planes = c * n;
+  pT.fill(0);
+  for (let i = 0; i < fh; i++) {
+    const y0 = Math.max(0, top - i);
+    const y1 = Math.min(oh, h + top - i);
+    for (let j = 0; j < fw; j++) {
+      const x0 = Math.max(0, left - j);
+      const x1 = Math.min(ow, w + left - j);
+      if (y1 <= y0 || x1 <= x0) continue;
+      const tapBase = (i * fw + j) * planes * oh * ow;
+      for (let p = 0; p < planes; p++) {
+        for (let y = y0; y < y1; y++) {
+          const src = (p * h + y + i - top) * w + (x0 + j - left);
+          pT.set(xT.subarray(src, src + (x1 - x0)), tapBase + (p * oh + y) * ow + x0);
+        }
+      }
+    }
+  }
 }

@@ -1,8 +1,19 @@
 /**
- * Makes the tfjs wasm backend able to train the study CNNs, and fast enough to be worth it:
- * adds the missing Conv2DBackpropFilter and replaces the slow training-only paths (transposed
- * matmuls, Conv2DBackpropInput, MaxPoolGrad) with compositions of the backend's fast kernels.
- * Call once before training on 'wasm' (idempotent; importing this file registers nothing).
+ * Makes the tfjs wasm backend able to train the study CNNs, and fast enough to be worth it.
+ * Call once before training on 'wasm' (idempotent; importing this file registers nothing; works
+ * before or after the backend is initialised).
+ *
+ *  - Conv2DBackpropFilter: missing in wasm (no conv net could train). conv2d-backprop-filter.ts
+ *  - Conv2DBackpropInput: stock is a scalar loop; now XNNPACK Conv2D. conv2d-backprop-input.ts
+ *  - MaxPoolGrad: stock is slow and misroutes windows whose max is ≤ 0. max-pool-grad.ts
+ *  - BatchMatMul / _FusedMatMul with transposes: stock falls off XNNPACK. batch-matmul.ts
+ *  - Sum / Mean over leading axes (bias grads, BN moments): stock transposes first. reduce-leading.ts
+ *  - Slice: stock copies the whole input per slice (batching a dataset). slice.ts
+ *
+ * Each override handles only the cases it is faster or more correct for and hands the rest to the
+ * stock kernel. Gradients themselves still come from tfjs-core's gradient functions: Relu, Sigmoid,
+ * Softmax, LogSoftmax, FusedBatchNorm, etc. need no new kernels (their gradients are compositions
+ * of ops the wasm backend already has).
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm"; // registers the stock wasm kernels we override and call

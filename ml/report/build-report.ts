@@ -1,0 +1,83 @@
+/**
+ * The file-level work of the report stage (stages/report.ts imports this dynamically): read every
+ * experiment's outputs and the chart manifests, copy the charts beside the report, write
+ * report.md, metrics.csv and metrics.json. Loads neither vega nor tfjs.
+ */
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { CHART_MANIFEST, type ChartManifest } from "./chart-manifest.ts";
+import { buildCommentary, type CommentaryInput } from "./commentary.ts";
+import { metricsCsv, metricsJson } from "./metrics-files.ts";
+import { renderReport, type ReportChart } from "./report-document.ts";
+import { loadExperimentResults, sortExperiments, type ExperimentResults, type ExperimentSource } from "./results.ts";
+import { experimentRow } from "./rows.ts";
+
+
+export const REPORT_FILES = { markdown: "report.md", csv: "metrics.csv", json: "metrics.json", charts: "charts" } as const;
+
+/** Copies every chart listed in the given chart folders' manifests to `<outDir>/charts/`. */
+async function collectCharts(chartDirs: readonly string[], outDir: string): Promise<{ charts: ReportChart[]; renderer?: ChartManifest["renderer"] }> {
+  const target = join(outDir, REPORT_FILES.charts);
+  await mkdir(target, { recursive: true });
+  const charts: ReportChart[] = [];
+  let renderer: ChartManifest["renderer"] | undefined;
+  for (const dir of chartDirs) {
+    const manifest = JSON.parse(await readFile(join(dir, CHART_MANIFEST), "utf8")) as ChartManifest;
+    renderer ??= manifest.renderer;
+    for (const entry of manifest.charts) {
+      const files = [entry.files.spec, entry.files.svg, ...(entry.files.png ? [entry.files.png] : [])];
+      for (const file of files) await copyFile(join(dir, file), join(target, file));
+      const relative = (file: string): string => `${REPORT_FILES.charts}/${file}`;
+      charts.push({
+        name: entry.name,
+        title: entry.title,
+        scope: entry.scope,
+        ...(entry.study === undefined ? {} : { study: entry.study }),
+        ...(entry.experiment === undefined ? {} : { experiment: entry.experiment }),
+        svg: relative(entry.files.svg),
+        spec: relative(entry.files.spec),
+        ...(entry.files.png ? { png: relative(entry.files.png) } : {}),
+      });
+    }
+  }
+  return renderer ? { charts, renderer } : { charts };
+}
+
+function commentaryInput(result: ExperimentResults): CommentaryInput | null {
+  const { model, optimizer, training, dataset } = result.meta;
+  if (!model || !optimizer || !training || dataset === undefined) return null;
+  return { row: experimentRow(result), model, optimizer, training, dataset };
+}
+
+export async function buildReport(sources: readonly ExperimentSource[], chartDirs: readonly string[], outDir: string): Promise<void> {
+  const loaded = await Promise.all(
+    sources.map((source) => loadExperimentResults(source.meta, { train: source.trainDir, evaluate: source.evaluateDir }, true)),
+  );
+  const results = sortExperiments(loaded.map((result) => ({ ...result, id: result.meta.id, study: result.meta.study })));
+  const rows = results.map(experimentRow);
+  const inputs = results.map(commentaryInput).filter((input): input is CommentaryInput => input !== null);
+  const { charts, renderer } = await collectCharts(chartDirs, outDir);
+  const markdown = renderReport({
+    rows,
+    commentary: buildCommentary(inputs),
+    summaries: results.flatMap((result, index) =>
+      result.summary ? [{ id: result.id, architecture: rows[index]!.architecture, variant: rows[index]!.variant, summary: result.summary }] : [],
+    ),
+    charts,
+    environments: results.map((result) => ({ id: result.id, backend: result.trained.backend, versions: result.trained.versions })),
+    ...(renderer ? { renderer } : {}),
+  });
+  await writeFile(join(outDir, REPORT_FILES.markdown), markdown);
+  await writeFile(join(outDir, REPORT_FILES.csv), metricsCsv(rows));
+  await writeFile(
+    join(outDir, REPORT_FILES.json),
+    metricsJson(
+      results.map((result, index) => ({
+        row: rows[index]!,
+        perClass: result.metrics.perClass,
+        confusionMatrix: result.metrics.confusionMatrix,
+        history: result.trained.history,
+      })),
+    ),
+  );
+}

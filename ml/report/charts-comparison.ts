@@ -1,0 +1,208 @@
+/**
+ * Charts across experiments: test accuracy against the published value, training cost, and
+ * per-class F1. Pure spec builders; rows are prepared by the caller (chart-sets.ts).
+ */
+import type { TopLevelSpec } from "vega-lite";
+import { CHART_CONFIG, VEGA_LITE_SCHEMA, type ColorScale } from "./chart-style.ts";
+import { formatSeconds, percent } from "./format.ts";
+import { REFERENCE_TEST_IMAGES, differencePoints, noiseThresholdPoints, signedPoints } from "./noise.ts";
+
+export interface AccuracyRow {
+  id: string;
+  study: string;
+  /** 0..1 */
+  accuracy: number;
+  /** Test images the accuracy was measured on (for the noise band). */
+  count: number;
+  /** 0..1, null when the study printed none. */
+  reference: number | null;
+}
+
+export interface AccuracyChartOptions {
+  title: string;
+  /** Colour the bars by experiment (one study) or by study (all experiments). */
+  colorBy: "experiment" | "study";
+  colors: ColorScale;
+}
+
+/**
+ * Left: horizontal bars sorted by accuracy from 0 to 100% (honest lengths), a black tick at the
+ * published value, the numbers spelled out. Right: the difference to the published value on its
+ * own scale with the noise band around it — near 99% the left panel cannot show a 0.3-point gap.
+ */
+export function testAccuracySpec(rows: readonly AccuracyRow[], options: AccuracyChartOptions): TopLevelSpec {
+  const sorted = [...rows].sort((a, b) => b.accuracy - a.accuracy || (a.id < b.id ? -1 : 1));
+  const values = sorted.map((row) => {
+    const published = row.reference === null ? null : { accuracy: row.reference, count: REFERENCE_TEST_IMAGES };
+    const delta = published === null ? null : differencePoints({ accuracy: row.accuracy, count: row.count }, published);
+    const noise = published === null ? null : noiseThresholdPoints({ accuracy: row.accuracy, count: row.count }, published);
+    return {
+      experiment: row.id,
+      study: row.study,
+      accuracy: row.accuracy * 100,
+      reference: row.reference === null ? null : row.reference * 100,
+      delta,
+      // The band is centred on the published value (0): a point inside it is within noise.
+      noiseLow: noise === null ? null : -noise,
+      noiseHigh: noise,
+      label: row.reference === null ? `${percent(row.accuracy)} (no published value)` : `${percent(row.accuracy)} vs ${percent(row.reference)} (${signedPoints(delta!)})`,
+    };
+  });
+  const y = { field: "experiment", type: "nominal", title: null, sort: sorted.map((row) => row.id) } as const;
+  const colorField = options.colorBy === "study" ? "study" : "experiment";
+  const color = {
+    field: colorField,
+    type: "nominal",
+    title: options.colorBy === "study" ? "Study" : "Experiment",
+    scale: options.colors,
+    // With one study, the bar's own axis label already names the experiment. Below the chart: on
+    // the right it would sit on top of the labels.
+    legend: options.colorBy === "study" ? { orient: "bottom", direction: "horizontal" } : null,
+  } as const;
+  const withReference = { filter: "datum.reference != null" };
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    config: CHART_CONFIG,
+    title: {
+      text: options.title,
+      subtitle: [
+        "Left: our test accuracy (bars, sorted) and the study's published value (black tick) · labels: ours vs published (difference in points)",
+        "Right: ours − published in points; grey band: the noise threshold (a dot inside it is within noise)",
+      ],
+    },
+    data: { values },
+    hconcat: [
+      {
+        width: 360,
+        height: { step: 22 },
+        encoding: { y },
+        layer: [
+          {
+            mark: { type: "bar", height: { band: 0.7 } },
+            encoding: { x: { field: "accuracy", type: "quantitative", title: "Test accuracy (%)", scale: { domain: [0, 100] } }, color },
+          },
+          {
+            transform: [withReference],
+            mark: { type: "tick", color: "black", thickness: 3, size: 20 },
+            encoding: { x: { field: "reference", type: "quantitative" } },
+          },
+          {
+            mark: { type: "text", align: "left", dx: 8, fontSize: 11 },
+            encoding: { x: { datum: 100 }, text: { field: "label" } },
+          },
+        ],
+      },
+      {
+        width: 220,
+        height: { step: 22 },
+        encoding: { y: { ...y, axis: null } },
+        layer: [
+          {
+            transform: [withReference],
+            mark: { type: "rule", strokeWidth: 9, color: "#dddddd" },
+            encoding: { x: { field: "noiseLow", type: "quantitative", title: "Ours − published (points)" }, x2: { field: "noiseHigh" } },
+          },
+          { mark: { type: "rule", color: "#333", strokeWidth: 1.5 }, encoding: { x: { datum: 0 } } },
+          {
+            transform: [withReference],
+            mark: { type: "point", filled: true, size: 70, opacity: 1 },
+            encoding: { x: { field: "delta", type: "quantitative" }, color },
+          },
+        ],
+      },
+    ],
+    resolve: { scale: { x: "independent" } },
+  } as TopLevelSpec;
+}
+
+export interface CostRow {
+  id: string;
+  study: string;
+  seconds: number;
+  imagesPerSecond: number;
+  epochs: number | null;
+}
+
+/** Wall-clock training time and throughput side by side, one row per experiment in report order. */
+export function trainingCostSpec(rows: readonly CostRow[], colors: ColorScale, backend: string): TopLevelSpec {
+  const values = rows.map((row) => ({
+    experiment: row.id,
+    study: row.study,
+    seconds: row.seconds,
+    imagesPerSecond: row.imagesPerSecond,
+    secondsLabel: `${formatSeconds(row.seconds)}${row.epochs === null ? "" : ` (${row.epochs} ep.)`}`,
+    throughputLabel: `${Math.round(row.imagesPerSecond).toLocaleString("en-US")}`,
+  }));
+  const y = { field: "experiment", type: "nominal", title: null, sort: rows.map((row) => row.id) } as const;
+  const color = { field: "study", type: "nominal", title: "Study", scale: colors } as const;
+  const panel = (field: "seconds" | "imagesPerSecond", title: string, label: string, showY: boolean) => ({
+    width: 260,
+    height: { step: 22 },
+    encoding: { y: showY ? y : { ...y, axis: null } },
+    layer: [
+      { mark: { type: "bar", height: { band: 0.7 } }, encoding: { x: { field, type: "quantitative", title }, color } },
+      { mark: { type: "text", align: "left", dx: 4, fontSize: 10 }, encoding: { x: { field, type: "quantitative" }, text: { field: label } } },
+    ],
+  });
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    config: CHART_CONFIG,
+    title: {
+      text: "Training time and throughput per experiment",
+      subtitle: `Backend: ${backend} · time: all epochs, validation included · throughput: training images per second, mean over epochs`,
+    },
+    data: { values },
+    hconcat: [panel("seconds", "Training time (s)", "secondsLabel", true), panel("imagesPerSecond", "Throughput (images/s)", "throughputLabel", false)],
+    // Both panels list the same experiments in the same order; their x scales measure different things.
+    resolve: { scale: { x: "independent" } },
+  } as TopLevelSpec;
+}
+
+export interface ClassF1Row {
+  id: string;
+  /** F1 per digit 0..9, each 0..1. */
+  f1: readonly number[];
+}
+
+/**
+ * Experiments × digits heatmap of F1. The colour scale starts at a round value just below most of
+ * the data (and clamps what is lower), otherwise one chance-level experiment would flatten every
+ * other difference into the same dark blue; the numbers in the cells stay exact.
+ */
+export function perClassF1Spec(rows: readonly ClassF1Row[]): TopLevelSpec {
+  const values = rows.flatMap((row) => row.f1.map((f1, digit) => ({ experiment: row.id, digit, f1: f1 * 100 })));
+  const sorted = values.map((value) => value.f1).sort((a, b) => a - b);
+  const tenth = sorted[Math.floor(sorted.length * 0.1)] ?? 0;
+  const low = Math.max(0, Math.min(90, Math.floor(tenth / 5) * 5));
+  const middle = (low + 100) / 2;
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    config: CHART_CONFIG,
+    title: {
+      text: "Per-class F1 on the test set",
+      subtitle: `F1 (%) per digit and experiment · colour scale from ${low}%${low > 0 ? " (lower values share the lightest colour)" : ""} to 100%`,
+    },
+    data: { values },
+    width: { step: 40 },
+    height: { step: 22 },
+    encoding: {
+      x: { field: "digit", type: "ordinal", title: "Digit (class)", axis: { labelAngle: 0, orient: "top" } },
+      y: { field: "experiment", type: "nominal", title: null, sort: rows.map((row) => row.id) },
+    },
+    layer: [
+      {
+        mark: { type: "rect" },
+        encoding: {
+          color: { field: "f1", type: "quantitative", title: "F1 (%)", scale: { scheme: "blues", domain: [low, 100], clamp: true } },
+        },
+      },
+      {
+        mark: { type: "text", fontSize: 10 },
+        encoding: {
+          text: { field: "f1", type: "quantitative", format: ".1f" },
+          color: { condition: { test: `datum.f1 >= ${middle}`, value: "white" }, value: "black" },
+        },
+      },
+    ],
+  };
+}

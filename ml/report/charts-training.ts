@@ -1,0 +1,112 @@
+/**
+ * Training curves of one study: every experiment of the study on one chart, so optimizers or
+ * variants can be compared epoch by epoch. Pure spec builders: data in, Vega-Lite spec out.
+ */
+import type { TopLevelSpec } from "vega-lite";
+import type { EpochRecord } from "../train.ts";
+import { CHART_CONFIG, SPLIT_DASH, VEGA_LITE_SCHEMA, type ColorScale } from "./chart-style.ts";
+
+export interface CurveSeries {
+  id: string;
+  history: readonly EpochRecord[];
+}
+
+const finite = (value: number | undefined | null): value is number => typeof value === "number" && Number.isFinite(value);
+
+// Epochs are few (1–10) and whole: an ordinal axis gives one tick per epoch and still joins points
+// with lines; a quantitative axis would show 1.5 and break down with a single epoch.
+const EPOCH_AXIS = { field: "epoch", type: "ordinal", title: "Epoch", axis: { labelAngle: 0 } } as const;
+
+/**
+ * Training vs validation is told apart twice — dashed line and triangle marker — because with a
+ * single epoch there is no line to dash, only points.
+ */
+const SPLIT_SHAPE = { domain: ["training", "validation"], range: ["circle", "triangle-up"] };
+const splitEncodings = (showLegend: boolean) =>
+  ({
+    strokeDash: { field: "split", type: "nominal", title: "Split", scale: SPLIT_DASH, legend: showLegend ? { symbolStrokeWidth: 2, symbolSize: 120 } : null },
+    shape: { field: "split", type: "nominal", title: "Split", scale: SPLIT_SHAPE, legend: showLegend ? { symbolStrokeWidth: 2, symbolSize: 120 } : null },
+  }) as const;
+
+export function lossCurvesSpec(study: string, series: readonly CurveSeries[], colors: ColorScale): TopLevelSpec {
+  const values: { experiment: string; epoch: number; split: string; loss: number }[] = [];
+  let dropped = 0;
+  for (const { id, history } of series) {
+    for (const record of history) {
+      for (const [split, loss] of [["training", record.trainLoss], ["validation", record.valLoss]] as const) {
+        if (loss === undefined) continue;
+        // A log axis cannot show 0 or a diverged (NaN/∞) loss; say so instead of failing to render.
+        if (finite(loss) && loss > 0) values.push({ experiment: id, epoch: record.epoch, split, loss });
+        else dropped++;
+      }
+    }
+  }
+  const hasValidation = values.some((value) => value.split === "validation");
+  const subtitle = [
+    hasValidation
+      ? "Training (solid, circles): mean over the epoch's batches while training · validation (dashed, triangles): after the epoch"
+      : "Training loss: mean over the epoch's batches while training (no validation split in these experiments)",
+    ...(dropped > 0 ? [`${dropped} non-finite or zero value(s) not drawn`] : []),
+  ];
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    config: CHART_CONFIG,
+    title: { text: `Study ${study}: ${hasValidation ? "training and validation loss" : "training loss"} per epoch`, subtitle },
+    width: 460,
+    height: 280,
+    data: { values },
+    mark: { type: "line", point: { filled: true, size: 60 }, strokeWidth: 2 },
+    encoding: {
+      x: EPOCH_AXIS,
+      // nice: false — a log axis rounded out to whole decades would squash one-epoch or close curves into a line.
+      y: { field: "loss", type: "quantitative", title: "Cross-entropy loss per image (log scale)", scale: { type: "log", nice: false, padding: 12 } },
+      color: { field: "experiment", type: "nominal", title: "Experiment", scale: colors },
+      ...splitEncodings(hasValidation),
+    },
+  };
+}
+
+/**
+ * Validation accuracy per epoch; an experiment without a validation split shows its training
+ * accuracy instead, dashed vs solid so the two are never mistaken for each other.
+ */
+export function accuracyCurvesSpec(study: string, series: readonly CurveSeries[], colors: ColorScale): TopLevelSpec {
+  const values: { experiment: string; epoch: number; split: string; accuracy: number }[] = [];
+  let withValidation = 0;
+  for (const { id, history } of series) {
+    const hasValidation = history.some((record) => finite(record.valAccuracy));
+    if (hasValidation) withValidation++;
+    for (const record of history) {
+      const accuracy = hasValidation ? record.valAccuracy : record.trainAccuracy;
+      if (finite(accuracy)) values.push({ experiment: id, epoch: record.epoch, split: hasValidation ? "validation" : "training", accuracy: accuracy * 100 });
+    }
+  }
+  const what =
+    withValidation === series.length
+      ? "validation accuracy per epoch"
+      : withValidation === 0
+        ? "training accuracy per epoch (no validation split)"
+        : "validation accuracy per epoch (training accuracy where there is no split)";
+  const subtitle =
+    withValidation === series.length
+      ? "Measured on the held-out validation split after each epoch"
+      : withValidation === 0
+        ? "No validation split in these experiments: accuracy on the training images during the epoch"
+        : "Validation (dashed, triangles): after the epoch · training (solid, circles): during the epoch, for experiments without a split";
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    config: CHART_CONFIG,
+    title: { text: `Study ${study}: ${what}`, subtitle },
+    width: 460,
+    height: 280,
+    data: { values },
+    mark: { type: "line", point: { filled: true, size: 60 }, strokeWidth: 2 },
+    encoding: {
+      x: EPOCH_AXIS,
+      y: { field: "accuracy", type: "quantitative", title: "Accuracy (%)", scale: { zero: false, nice: true, padding: 12 } },
+      color: { field: "experiment", type: "nominal", title: "Experiment", scale: colors },
+      // The subtitle already says which split when all experiments share one.
+      ...splitEncodings(withValidation !== 0 && withValidation !== series.length),
+    },
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * report.md: assembled from rows, commentary, layer summaries and the chart manifest. Pure: every
+ * input is passed in, so tests build a report from any results without running a stage.
+ */
+import { formatSeconds, percent } from "./format.ts";
+import type { Commentary } from "./commentary.ts";
+import { architectureSections, type SummarySource } from "./layer-summary.ts";
+import { escapeCell, integer, linkTarget, table } from "./markdown.ts";
+import { RUN_TO_RUN_NOISE_POINTS, signedPoints } from "./noise.ts";
+import { PROVENANCE_PLACEHOLDER } from "./provenance.ts";
+import type { ExperimentRow } from "./rows.ts";
+import { studyHeading } from "./studies.ts";
+
+/** A chart as the report links it: paths relative to report.md. */
+export interface ReportChart {
+  name: string;
+  title: string;
+  scope: "experiment" | "study" | "all";
+  study?: string;
+  experiment?: string;
+  svg: string;
+  png?: string;
+  spec: string;
+}
+
+export interface TrainingEnvironment {
+  id: string;
+  backend: string;
+  versions: Record<string, string>;
+}
+
+export interface ReportInput {
+  rows: readonly ExperimentRow[];
+  commentary: Commentary;
+  summaries: readonly SummarySource[];
+  charts: readonly ReportChart[];
+  environments: readonly TrainingEnvironment[];
+  renderer?: { vega: string; vegaLite: string; font: string };
+}
+
+const code = (text: string): string => `\`${text}\``;
+const VERDICT_LABELS: Record<ExperimentRow["verdict"], string> = {
+  matches: "✅ matches (within noise)",
+  above: "✅ above",
+  below: "❌ below",
+  "no reference": "— no published value",
+};
+
+function reference(row: ExperimentRow): string {
+  return row.referenceAccuracy === null ? "—" : percent(row.referenceAccuracy);
+}
+
+function delta(row: ExperimentRow): string {
+  return row.deltaPoints === null ? "—" : signedPoints(row.deltaPoints);
+}
+
+function chartBlock(chart: ReportChart): string {
+  const links = [chart.png ? `[PNG](${linkTarget(chart.png)})` : null, `[Vega-Lite spec](${linkTarget(chart.spec)})`].filter(Boolean).join(" · ");
+  return `![${escapeCell(chart.title)}](${linkTarget(chart.svg)})\n<sub>${escapeCell(chart.title)} — ${links}</sub>`;
+}
+
+function summaryTable(rows: readonly ExperimentRow[]): string {
+  return table(
+    ["experiment", "study", "test accuracy", "published", "Δ (points)", "verdict"],
+    rows.map((row) => [code(row.id), row.study, percent(row.testAccuracy), reference(row), delta(row), VERDICT_LABELS[row.verdict]]),
+    ["left", "left", "right", "right", "right", "left"],
+  );
+}
+
+function studyTable(rows: readonly ExperimentRow[]): string {
+  return table(
+    ["experiment", "architecture", "variant", "optimizer", "epochs × batch", "test accuracy", "reference", "Δ (points)", "test loss", "training time", "images/s", "parameters"],
+    rows.map((row) => [
+      code(row.id),
+      row.architecture,
+      escapeCell(row.variant),
+      escapeCell(row.optimizer),
+      `${row.epochs} × ${row.batchSize ?? "?"}`,
+      `**${percent(row.testAccuracy)}**`,
+      reference(row),
+      delta(row),
+      row.testLoss.toFixed(4),
+      formatSeconds(row.trainingSeconds),
+      integer(row.imagesPerSecond),
+      integer(row.parameters),
+    ]),
+    ["left", "left", "left", "left", "right", "right", "right", "right", "right", "right", "right", "right"],
+  );
+}
+
+function environmentLines(input: ReportInput, totalSeconds: number): string[] {
+  const combos = new Map<string, string[]>();
+  for (const environment of input.environments) {
+    const versions = Object.entries(environment.versions)
+      .filter(([name]) => name === "tfjs" || name === "tfjs-core" || name.startsWith(`tfjs-backend-${environment.backend}`) || name === "tfjs-node" || name === "tfjs-node-gpu")
+      .map(([name, version]) => `${name} ${version}`)
+      .join(", ");
+    const key = `${code(environment.backend)} (${versions || "versions not recorded"})`;
+    combos.set(key, [...(combos.get(key) ?? []), environment.id]);
+  }
+  const lines = [...combos.entries()].map(([combo, ids]) =>
+    combos.size === 1 ? `- TensorFlow.js backend: ${combo}, for every experiment.` : `- TensorFlow.js backend ${combo}: ${ids.map(code).join(", ")}.`,
+  );
+  lines.push(`- Total training time: **${formatSeconds(totalSeconds)}** (all experiments, validation passes included; ${integer(totalSeconds)} s).`);
+  if (input.renderer) {
+    lines.push(`- Charts: Vega-Lite ${input.renderer.vegaLite} specs rendered by Vega ${input.renderer.vega} to SVG, and to PNG by resvg with ${input.renderer.font}.`);
+  }
+  lines.push("- Hardware, Node.js and platform of the training runs: in the provenance block at the top, stamped from `pipeline.lock.json` when the report is published.");
+  return lines;
+}
+
+export function renderReport(input: ReportInput): string {
+  const rows = input.rows;
+  const studies = [...new Set(rows.map((row) => row.study))];
+  const totalSeconds = rows.reduce((sum, row) => sum + row.trainingSeconds, 0);
+  const allCharts = input.charts.filter((chart) => chart.scope === "all");
+  const out: string[] = [];
+  const push = (...blocks: string[]): void => {
+    out.push(...blocks, "");
+  };
+
+  push("# MNIST CNN reproductions: results");
+  push(PROVENANCE_PLACEHOLDER);
+  push(
+    `${rows.length} experiment${rows.length === 1 ? "" : "s"} from ${studies.length} stud${studies.length === 1 ? "y" : "ies"} (${studies.join(", ")}), ` +
+      `trained with TensorFlow.js and evaluated on the MNIST test set. Every number below is read from the pipeline's ` +
+      "`train` and `evaluate` outputs; the sentences are generated from those numbers.",
+  );
+
+  push("## Summary");
+  push(input.commentary.overall.map((sentence) => `- ${sentence}`).join("\n"));
+  if (input.commentary.findings.length > 0) {
+    push("**What changes what** (experiments that differ in one setting only; details in each study's section):");
+    push(input.commentary.findings.map((sentence) => `- ${sentence}`).join("\n"));
+  }
+  push(summaryTable(rows));
+  push(
+    `"Within noise": the difference is smaller than ${RUN_TO_RUN_NOISE_POINTS} points (single runs vary that much) or than two standard errors of the test-set sampling, whichever is larger. ` +
+      "The published values are single runs on the full 10,000-image test set.",
+  );
+  for (const chart of allCharts) push(chartBlock(chart));
+
+  for (const study of studies) {
+    const members = rows.filter((row) => row.study === study);
+    push(`## ${studyHeading(study)}`);
+    push(
+      members
+        .map((row) => `- ${code(row.id)}: ${escapeCell(row.title)}${row.referenceNote ? ` — published value: ${escapeCell(row.referenceNote)}` : ""}`)
+        .join("\n"),
+    );
+    push(studyTable(members));
+    const sentences = input.commentary.byStudy[study] ?? [];
+    if (sentences.length > 0) push("**What the numbers say**", sentences.map((sentence) => `- ${sentence}`).join("\n"));
+    for (const chart of input.charts.filter((entry) => entry.scope === "study" && entry.study === study)) push(chartBlock(chart));
+    const confusions = members.flatMap((row) => input.charts.filter((chart) => chart.scope === "experiment" && chart.experiment === row.id));
+    if (confusions.length > 0) {
+      push(
+        "<details>",
+        `<summary>Confusion matrices (${confusions.length})</summary>`,
+        "",
+        confusions.map(chartBlock).join("\n\n"),
+        "",
+        "</details>",
+      );
+    }
+    const sources = input.summaries.filter((source) => members.some((row) => row.id === source.id));
+    for (const section of architectureSections(sources)) push(section);
+  }
+
+  push("## Environment");
+  push(environmentLines(input, totalSeconds).join("\n"));
+  push("## Files");
+  push(
+    [
+      "- `metrics.csv`: one row per experiment (the numbers of the tables above, unrounded).",
+      "- `metrics.json`: the same rows plus per-class precision / recall / F1 and the per-epoch history.",
+      "- `charts/`: every chart as a Vega-Lite spec (`.vl.json`), SVG and PNG.",
+    ].join("\n"),
+  );
+  return out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd() + "\n";
+}
