@@ -118,9 +118,12 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
         return 0;
       }
       const runOptions = { ...selection, jobs, keepGoing: values["keep-going"] ?? false, deepVerify: values.verify ?? false };
-      if (command !== "check") return await runWithReporter(session, runOptions, io);
-      const baseline = await readBaseline(baselinePath); // a missing or corrupt baseline fails before any training
+      const baseline = command === "check" ? await readBaseline(baselinePath) : undefined; // fail before any training
       const code = await runWithReporter(session, runOptions, io);
+      if (code === 0 && !values["dry-run"] && project.publish && selection.only.length === 0) {
+        for (const line of await project.publish({ lockPath: session.lockPath, workDir: session.workDir })) io.out(line);
+      }
+      if (!baseline) return code;
       if (code !== 0) {
         io.err("pipeline: check: the pipeline did not finish, so nothing was compared");
         return code === 130 ? 130 : 2;

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
+import { fileURLToPath } from "node:url";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { sha256 } from "./canonical-json.ts";
 
@@ -7,7 +8,10 @@ import { sha256 } from "./canonical-json.ts";
  * The code a stage runs: its own file plus every project file it imports at run time, transitively
  * (static and dynamic `import`), each with its SHA-256, plus the version of every package it imports.
  * Type-only imports are skipped — they vanish at run time, so changing a type file must not rerun
- * training. Files are read and parsed once per process and shared by all stages.
+ * training. The engine's own files are skipped too: it is the build tool, not the stage's code (as
+ * DVC's version is not part of a stage's hash), so improving the engine never retrains anything;
+ * a change in what fingerprints mean bumps FINGERPRINT_VERSION instead. Files are read and parsed
+ * once per process and shared by all stages.
  */
 export interface CodeFingerprint {
   /** Project-relative path (always with "/") → SHA-256 of the file's content. */
@@ -25,6 +29,7 @@ interface ParsedFile {
 const STATIC_IMPORT = /(?:^|[\s;}])(import|export)\s+(type\s+)?(?:[\w*${}\s,]*?\s*from\s*)?["']([^"'\n]+)["']/g;
 const DYNAMIC_IMPORT = /\bimport\(\s*["']([^"'\n]+)["']\s*\)/g;
 const RESOLVABLE_EXTENSIONS = ["", ".ts", "/index.ts"];
+const ENGINE_DIR = dirname(fileURLToPath(import.meta.url)) + sep;
 
 export class CodeFingerprinter {
   readonly #parsed = new Map<string, ParsedFile>();
@@ -42,7 +47,7 @@ export class CodeFingerprinter {
     while (pending.length > 0) {
       const file = pending.pop()!;
       const key = relative(this.root, file).split(sep).join("/");
-      if (key in files) continue;
+      if (key in files || file.startsWith(ENGINE_DIR)) continue;
       const parsed = this.#parse(file);
       files[key] = parsed.hash;
       pending.push(...parsed.localImports);

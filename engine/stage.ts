@@ -141,6 +141,11 @@ export interface ProjectDefinition<Params> {
    */
   readonly paramsModule?: string;
   readonly declarations: readonly StageDeclaration<Params>[];
+  /**
+   * Runs after a successful `run` or `check`, outside caching: e.g. copy the report into reports/
+   * stamped with the commit and lock file. Returns lines to print.
+   */
+  publish?(run: { lockPath: string; workDir: string }): Promise<string[]>;
   /** `check`: the params file it runs by default (a small CI profile) and each metric's tolerance. */
   readonly check?: {
     defaultParams: string;

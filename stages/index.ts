@@ -1,11 +1,13 @@
-import { dirname, join } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ProjectDefinition } from "../engine/stage.ts";
 import { download } from "./download.ts";
 import { evaluate } from "./evaluate.ts";
 import type { Params } from "./params.ts";
 import { preprocess } from "./preprocess.ts";
+import { report } from "./report.ts";
 import { train } from "./train.ts";
+import { charts, comparisonCharts } from "./visualize.ts";
 
 /** The MNIST reproduction project: its params and its stages, in the order `dag` lists them. */
 export const project: ProjectDefinition<Params> = {
@@ -14,5 +16,18 @@ export const project: ProjectDefinition<Params> = {
   // The schema (arktype) loads only when a params document is new or the schema code changed.
   parseParams: async (document, sourceName) => (await import("./params-schema.ts")).parseParams(document, sourceName),
   paramsModule: fileURLToPath(new URL("./params-schema.ts", import.meta.url)),
-  declarations: [download, preprocess, train, evaluate],
+  check: { defaultParams: "params.ci.json", tolerances: (params) => params.check.tolerances },
+  declarations: [download, preprocess, train, evaluate, charts, comparisonCharts, report],
+  async publish({ lockPath, workDir }) {
+    const { publishReport, reportOutDirFromLock } = await import("../ml/report/publish.ts");
+    const target = join(workDir, "reports", ...reportsSubfolder(lockPath));
+    const result = await publishReport(await reportOutDirFromLock(lockPath), target, { lockFile: lockPath });
+    return [`report: ${relative(workDir, join(target, "report.md"))} (${result.files.length} files, commit ${result.provenance.commit?.slice(0, 10) ?? "none"})`];
+  },
 };
+
+/** The full grid publishes to reports/; other profiles to reports/<profile>/ so they never overwrite it. */
+function reportsSubfolder(lockPath: string): string[] {
+  const name = basename(lockPath);
+  return name === "pipeline.lock.json" ? [] : [name.replace(/^params\./, "").replace(/\.lock\.json$/, "")];
+}

@@ -28,6 +28,31 @@ const splitEncodings = (showLegend: boolean) =>
     shape: { field: "split", type: "nominal", title: "Split", scale: SPLIT_SHAPE, legend: showLegend ? { symbolStrokeWidth: 2, symbolSize: 120 } : null },
   }) as const;
 
+/**
+ * A log axis with readable ticks over the data's own range. Vega would either round the domain out
+ * to whole decades (squashing close curves into a line) or, without rounding, label only the ticks
+ * of one decade — leaving points above 1 or below 0.1 next to an unlabelled stretch of axis.
+ */
+export function logAxis(data: readonly number[]): { scale: { type: "log"; domain: [number, number] }; axis: { values: number[]; format: string } } {
+  if (data.length === 0) return { scale: { type: "log", domain: [0.01, 10] }, axis: { values: [0.01, 0.1, 1, 10], format: "~g" } };
+  const low = Math.min(...data) / 1.08;
+  const high = Math.max(...data) * 1.08;
+  const ticksWith = (mantissas: readonly number[]): number[] => {
+    const ticks: number[] = [];
+    for (let exponent = Math.floor(Math.log10(low)); exponent <= Math.ceil(Math.log10(high)); exponent++) {
+      for (const mantissa of mantissas) {
+        const tick = Number((mantissa * 10 ** exponent).toPrecision(3));
+        if (tick >= low && tick <= high) ticks.push(tick);
+      }
+    }
+    return ticks;
+  };
+  // From fine to coarse: the finest set that still gives at most 8 labels.
+  const candidates = [[1, 1.2, 1.4, 1.6, 1.8, 2, 2.5, 3, 4, 5, 6, 7, 8, 9], [1, 1.5, 2, 3, 4, 5, 7], [1, 2, 5], [1]];
+  const values = candidates.map(ticksWith).find((ticks) => ticks.length <= 8 && ticks.length >= 2) ?? ticksWith([1, 2, 5]);
+  return { scale: { type: "log", domain: [low, high] }, axis: { values, format: "~g" } };
+}
+
 export function lossCurvesSpec(study: string, series: readonly CurveSeries[], colors: ColorScale): TopLevelSpec {
   const values: { experiment: string; epoch: number; split: string; loss: number }[] = [];
   let dropped = 0;
@@ -58,8 +83,7 @@ export function lossCurvesSpec(study: string, series: readonly CurveSeries[], co
     mark: { type: "line", point: { filled: true, size: 60 }, strokeWidth: 2 },
     encoding: {
       x: EPOCH_AXIS,
-      // nice: false — a log axis rounded out to whole decades would squash one-epoch or close curves into a line.
-      y: { field: "loss", type: "quantitative", title: "Cross-entropy loss per image (log scale)", scale: { type: "log", nice: false, padding: 12 } },
+      y: { field: "loss", type: "quantitative", title: "Cross-entropy loss per image (log scale)", ...logAxis(values.map((value) => value.loss)) },
       color: { field: "experiment", type: "nominal", title: "Experiment", scale: colors },
       ...splitEncodings(hasValidation),
     },

@@ -105,7 +105,7 @@ function environmentLines(input: ReportInput, totalSeconds: number): string[] {
   if (input.renderer) {
     lines.push(`- Charts: Vega-Lite ${input.renderer.vegaLite} specs rendered by Vega ${input.renderer.vega} to SVG, and to PNG by resvg with ${input.renderer.font}.`);
   }
-  lines.push("- Hardware, Node.js and platform of the training runs: in the provenance block at the top, stamped from `pipeline.lock.json` when the report is published.");
+  lines.push("- Hardware, Node.js and platform of the training runs: in the provenance block at the top, stamped from the run's lock file when the report is published.");
   return lines;
 }
 

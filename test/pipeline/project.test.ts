@@ -74,5 +74,9 @@ test("tiny profile: trains for real, reruns nothing, and a change to one experim
     "evaluate@conv1-sgd": "cached",
     "train@lenet-adam": "ran",
     "evaluate@lenet-adam": "ran",
+    "charts@conv1-sgd": "cached",
+    "charts@lenet-adam": "ran",
+    "comparison-charts": "ran",
+    report: "ran",
   });
 });

@@ -1,0 +1,64 @@
+import { fileURLToPath } from "node:url";
+import { defineForeach, type StageContext, type StageDeclaration } from "../engine/stage.ts";
+import type { ExperimentMeta } from "../ml/report/results.ts";
+import { experimentPath, type Params } from "./params.ts";
+
+/**
+ * Charts as Vega-Lite specs + SVG + PNG (code in ml/report/, loaded only inside `run`: this file is
+ * imported on every CLI start and must stay light).
+ *
+ * - `charts@<id>`: one experiment's own charts (its confusion matrix). Depends on its evaluate
+ *   stage only and reads no params, so the charts of experiments whose results did not change are
+ *   reused, and a title edit reruns none of them.
+ * - `comparison-charts`: charts across experiments (training curves per study, test accuracy vs the
+ *   published value, training cost, per-class F1). Reads each experiment's study and published
+ *   value; names, not titles, label the series.
+ */
+export const charts = defineForeach<Params>({
+  name: "charts",
+  module: import.meta.url,
+  items: (params) => Object.keys(params.experiments),
+  deps: (id) => [`evaluate@${id}`],
+  params: () => [],
+  async run(context, id) {
+    const { buildExperimentCharts } = await import("../ml/report/build-charts.ts");
+    await buildExperimentCharts(id, context.inputs[`evaluate@${id}`]!, context.outDir);
+  },
+});
+
+const COMPARISON_PARAMS = ["study", "reference"] as const;
+
+/**
+ * A single stage whose params depend on the params (one path per experiment): `defineStage` takes a
+ * fixed list, so the declaration is written out — the same shape `defineStage` returns.
+ */
+export const comparisonCharts: StageDeclaration<Params> = {
+  family: "comparison-charts",
+  module: fileURLToPath(import.meta.url),
+  expand: (params) => {
+    const ids = Object.keys(params.experiments);
+    return [
+      {
+        name: "comparison-charts",
+        family: "comparison-charts",
+        module: fileURLToPath(import.meta.url),
+        deps: ids.flatMap((id) => [`train@${id}`, `evaluate@${id}`]),
+        params: ids.flatMap((id) => COMPARISON_PARAMS.map((section) => experimentPath(id, section))),
+        isolation: "inline",
+        run: async (context: StageContext) => {
+          const { buildComparisonCharts } = await import("../ml/report/build-charts.ts");
+          const sources = ids.map((id) => ({
+            meta: {
+              id,
+              study: context.param<string>(experimentPath(id, "study")),
+              reference: context.param<ExperimentMeta["reference"]>(experimentPath(id, "reference")),
+            },
+            trainDir: context.inputs[`train@${id}`]!,
+            evaluateDir: context.inputs[`evaluate@${id}`]!,
+          }));
+          await buildComparisonCharts(sources, context.outDir);
+        },
+      },
+    ];
+  },
+};
