@@ -106,7 +106,7 @@ export function renderDagText(graph: StageGraph): string {
   return graph.order
     .map((name) => {
       const deps = graph.get(name).deps;
-      return deps.length === 0 ? name : `${name.padEnd(width)}  ← ${deps.join(", ")}`;
+      return deps.length === 0 ? name : `${name.padEnd(width)}  ← ${summarizeDeps(graph, deps)}`;
     })
     .join("\n");
 }
@@ -119,4 +119,16 @@ export function renderDagMermaid(graph: StageGraph): string {
     for (const dep of graph.get(name).deps) lines.push(`  ${ids.get(dep)} --> ${ids.get(name)}`);
   }
   return lines.join("\n");
+}
+
+/** Long dependency lists (an aggregate over every experiment) are shown per family: "train@* (19)". */
+function summarizeDeps(graph: StageGraph, deps: readonly string[]): string {
+  if (deps.length <= 6) return deps.join(", ");
+  const families = new Map<string, string[]>();
+  for (const dep of deps) {
+    const stage = graph.get(dep);
+    const key = stage.item === undefined ? dep : `${stage.family}@*`;
+    families.set(key, [...(families.get(key) ?? []), dep]);
+  }
+  return [...families].map(([key, members]) => (members.length > 1 ? `${key} (${members.length})` : key)).join(", ");
 }

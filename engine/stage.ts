@@ -71,7 +71,8 @@ interface CommonFields {
 export function defineStage<Params>(
   declaration: CommonFields & {
     deps?: readonly string[] | ((params: Params) => readonly string[]);
-    params?: readonly string[];
+    /** Fixed paths, or paths that depend on the params (an aggregate reading one path per experiment). */
+    params?: readonly string[] | ((params: Params) => readonly string[]);
     run(context: StageContext): Promise<void>;
   },
 ): StageDeclaration<Params> {
@@ -85,7 +86,7 @@ export function defineStage<Params>(
         family: declaration.name,
         module,
         deps: typeof declaration.deps === "function" ? declaration.deps(params) : (declaration.deps ?? []),
-        params: declaration.params ?? [],
+        params: typeof declaration.params === "function" ? declaration.params(params) : (declaration.params ?? []),
         isolation: declaration.isolation ?? "inline",
         ...(declaration.metrics ? { metrics: declaration.metrics } : {}),
         run: declaration.run,

@@ -1,8 +1,8 @@
-import { fileURLToPath } from "node:url";
 import { formatPath } from "../engine/param-path.ts";
-import type { StageContext, StageDeclaration } from "../engine/stage.ts";
+import { defineStage, type StageContext } from "../engine/stage.ts";
 import type { ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
 import type { ExperimentMeta } from "../ml/report/results.ts";
+import { experimentIds, idsFromInputs } from "./experiment-inputs.ts";
 import { experimentPath, type Params } from "./params.ts";
 
 /**
@@ -16,30 +16,19 @@ import { experimentPath, type Params } from "./params.ts";
  */
 const SECTIONS = ["title", "study", "reference", "model", "optimizer", "training"] as const;
 
-/** Like `defineStage`, written out because the params list depends on the experiments. */
-export const report: StageDeclaration<Params> = {
-  family: "report",
-  module: fileURLToPath(import.meta.url),
-  expand: (params) => {
-    const ids = Object.keys(params.experiments);
-    return [
-      {
-        name: "report",
-        family: "report",
-        module: fileURLToPath(import.meta.url),
-        deps: [...ids.flatMap((id) => [`train@${id}`, `evaluate@${id}`, `charts@${id}`]), "comparison-charts"],
-        params: ids.flatMap((id) => [...SECTIONS.map((section) => experimentPath(id, section)), datasetPath(id)]),
-        isolation: "inline",
-        run: async (context: StageContext) => {
-          const { buildReport } = await import("../ml/report/build-report.ts");
-          const sources = ids.map((id) => ({ meta: meta(context, id), trainDir: context.inputs[`train@${id}`]!, evaluateDir: context.inputs[`evaluate@${id}`]! }));
-          const chartDirs = [...ids.map((id) => context.inputs[`charts@${id}`]!), context.inputs["comparison-charts"]!];
-          await buildReport(sources, chartDirs, context.outDir);
-        },
-      },
-    ];
+export const report = defineStage<Params>({
+  name: "report",
+  module: import.meta.url,
+  deps: (params) => [...experimentIds(params).flatMap((id) => [`train@${id}`, `evaluate@${id}`, `charts@${id}`]), "comparison-charts"],
+  params: (params) => experimentIds(params).flatMap((id) => [...SECTIONS.map((section) => experimentPath(id, section)), datasetPath(id)]),
+  async run(context) {
+    const { buildReport } = await import("../ml/report/build-report.ts");
+    const ids = idsFromInputs(context);
+    const sources = ids.map((id) => ({ meta: meta(context, id), trainDir: context.inputs[`train@${id}`]!, evaluateDir: context.inputs[`evaluate@${id}`]! }));
+    const chartDirs = [...ids.map((id) => context.inputs[`charts@${id}`]!), context.inputs["comparison-charts"]!];
+    await buildReport(sources, chartDirs, context.outDir);
   },
-};
+});
 
 function datasetPath(id: string): string {
   return formatPath(["experiments", id, "dataset"]);

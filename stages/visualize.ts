@@ -1,6 +1,6 @@
-import { fileURLToPath } from "node:url";
-import { defineForeach, type StageContext, type StageDeclaration } from "../engine/stage.ts";
+import { defineForeach, defineStage } from "../engine/stage.ts";
 import type { ExperimentMeta } from "../ml/report/results.ts";
+import { experimentIds, idsFromInputs } from "./experiment-inputs.ts";
 import { experimentPath, type Params } from "./params.ts";
 
 /**
@@ -28,37 +28,22 @@ export const charts = defineForeach<Params>({
 
 const COMPARISON_PARAMS = ["study", "reference"] as const;
 
-/**
- * A single stage whose params depend on the params (one path per experiment): `defineStage` takes a
- * fixed list, so the declaration is written out — the same shape `defineStage` returns.
- */
-export const comparisonCharts: StageDeclaration<Params> = {
-  family: "comparison-charts",
-  module: fileURLToPath(import.meta.url),
-  expand: (params) => {
-    const ids = Object.keys(params.experiments);
-    return [
-      {
-        name: "comparison-charts",
-        family: "comparison-charts",
-        module: fileURLToPath(import.meta.url),
-        deps: ids.flatMap((id) => [`train@${id}`, `evaluate@${id}`]),
-        params: ids.flatMap((id) => COMPARISON_PARAMS.map((section) => experimentPath(id, section))),
-        isolation: "inline",
-        run: async (context: StageContext) => {
-          const { buildComparisonCharts } = await import("../ml/report/build-charts.ts");
-          const sources = ids.map((id) => ({
-            meta: {
-              id,
-              study: context.param<string>(experimentPath(id, "study")),
-              reference: context.param<ExperimentMeta["reference"]>(experimentPath(id, "reference")),
-            },
-            trainDir: context.inputs[`train@${id}`]!,
-            evaluateDir: context.inputs[`evaluate@${id}`]!,
-          }));
-          await buildComparisonCharts(sources, context.outDir);
-        },
+export const comparisonCharts = defineStage<Params>({
+  name: "comparison-charts",
+  module: import.meta.url,
+  deps: (params) => experimentIds(params).flatMap((id) => [`train@${id}`, `evaluate@${id}`]),
+  params: (params) => experimentIds(params).flatMap((id) => COMPARISON_PARAMS.map((section) => experimentPath(id, section))),
+  async run(context) {
+    const { buildComparisonCharts } = await import("../ml/report/build-charts.ts");
+    const sources = idsFromInputs(context).map((id) => ({
+      meta: {
+        id,
+        study: context.param<string>(experimentPath(id, "study")),
+        reference: context.param<ExperimentMeta["reference"]>(experimentPath(id, "reference")),
       },
-    ];
+      trainDir: context.inputs[`train@${id}`]!,
+      evaluateDir: context.inputs[`evaluate@${id}`]!,
+    }));
+    await buildComparisonCharts(sources, context.outDir);
   },
-};
+});
