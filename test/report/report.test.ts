@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { executeStages, type RunSummary } from "../../engine/executor.ts";
 import { Session } from "../../engine/session.ts";
@@ -18,6 +17,7 @@ import { publishReport, reportOutDirFromLock } from "../../ml/report/publish.ts"
 import { rasterize, renderSvg, svgToPng } from "../../ml/report/render.ts";
 import { loadExperimentResults, type ExperimentResults } from "../../ml/report/results.ts";
 import type { ExperimentRow } from "../../ml/report/rows.ts";
+import { tinyProfileBase, tinyWorkDir } from "../helpers/tiny-profile.ts";
 import { project } from "../../stages/index.ts";
 
 /**
@@ -26,21 +26,12 @@ import { project } from "../../stages/index.ts";
  * and the report built by the real stages. One run is shared by the tests below; the rerun tests
  * change params and check through the engine's outcomes what reran.
  */
-const RIGS = fileURLToPath(new URL("../../.tmp/rigs/", import.meta.url));
 
 function tinyParams(): any {
-  const dataset = { normalize: { mean: 0.1307, std: 0.3081 }, validation: { size: 100, seed: 7 }, trainSubset: 600, testSubset: 200 };
   const lenet = { arch: "lenet", loss: "log-softmax-nll" };
   const lenetSgd = { name: "sgd", lr: 0.01, momentum: 0.5 };
   return {
-    data: { source: { kind: "package" } },
-    datasets: { tiny: dataset, "tiny-raw": { ...dataset, normalize: null, validation: null } },
-    defaults: {
-      model: { batchNorm: false, dropout: 0, convActivation: "relu", init: "pytorch", loss: "cross-entropy" },
-      optimizer: { momentum: 0 },
-      training: { seed: 3, augmentShift: 0, epochs: 2, batchSize: 32 },
-    },
-    evaluate: { batchSize: 200 },
+    ...tinyProfileBase({ train: 600, test: 200, validation: 100, epochs: 2 }),
     experiments: {
       "conv1-sgd": { title: "conv1, SGD", study: "001", dataset: "tiny-raw", reference: { accuracy: 0.939, note: "at least this" }, model: { arch: "conv1" }, optimizer: { name: "sgd", lr: 0.05 } },
       "conv1-adam": { title: "conv1, Adam", study: "001", dataset: "tiny-raw", reference: { accuracy: null }, model: { arch: "conv1" }, optimizer: { name: "adam", lr: 0.001 } },
@@ -87,8 +78,7 @@ async function loadResults(): Promise<ExperimentResults[]> {
 }
 
 before(async () => {
-  await mkdir(RIGS, { recursive: true });
-  workDir = await mkdtemp(join(RIGS, "report-"));
+  workDir = await tinyWorkDir("report-");
   paramsFile = join(workDir, "params.json");
   first = await run(tinyParams());
 });
@@ -235,7 +225,7 @@ test("a published value change reruns the comparison charts and the report only"
 
 test("publishReport copies the report to reports/ and stamps commit, lock file and machine", async () => {
   const reportDir = await reportOutDirFromLock(join(workDir, "pipeline.lock.json"));
-  const reportsDir = await mkdtemp(join(RIGS, "published-"));
+  const reportsDir = await tinyWorkDir("published-");
   leftovers.push(reportsDir);
   await writeFile(join(reportsDir, "bench.json"), "{}");
   const result = await publishReport(reportDir, reportsDir);
