@@ -73,21 +73,14 @@ export function lossCurvesSpec(study: string, series: readonly CurveSeries[], co
       : "Training loss: mean over the epoch's batches while training (no validation split in these experiments)",
     ...(dropped > 0 ? [`${dropped} non-finite or zero value(s) not drawn`] : []),
   ];
-  return {
-    $schema: VEGA_LITE_SCHEMA,
-    config: CHART_CONFIG,
-    title: { text: `Study ${study}: ${hasValidation ? "training and validation loss" : "training loss"} per epoch`, subtitle },
-    width: 460,
-    height: 280,
-    data: { values },
-    mark: { type: "line", point: { filled: true, size: 60 }, strokeWidth: 2 },
-    encoding: {
-      x: EPOCH_AXIS,
-      y: { field: "loss", type: "quantitative", title: "Cross-entropy loss per image (log scale)", ...logAxis(values.map((value) => value.loss)) },
-      color: { field: "experiment", type: "nominal", title: "Experiment", scale: colors },
-      ...splitEncodings(hasValidation),
-    },
-  };
+  return perEpochLineChart({
+    title: `Study ${study}: ${hasValidation ? "training and validation loss" : "training loss"} per epoch`,
+    subtitle,
+    values,
+    y: { field: "loss", type: "quantitative", title: "Cross-entropy loss per image (log scale)", ...logAxis(values.map((value) => value.loss)) },
+    colors,
+    showSplit: hasValidation,
+  });
 }
 
 /**
@@ -117,20 +110,39 @@ export function accuracyCurvesSpec(study: string, series: readonly CurveSeries[]
       : withValidation === 0
         ? "No validation split in these experiments: accuracy on the training images during the epoch"
         : "Validation (dashed, triangles): after the epoch · training (solid, circles): during the epoch, for experiments without a split";
+  return perEpochLineChart({
+    title: `Study ${study}: ${what}`,
+    subtitle,
+    values,
+    y: { field: "accuracy", type: "quantitative", title: "Accuracy (%)", scale: { zero: false, nice: true, padding: 12 } },
+    colors,
+    // The subtitle already says which split when all experiments share one.
+    showSplit: withValidation !== 0 && withValidation !== series.length,
+  });
+}
+
+/** The frame both curve charts share: one coloured line per experiment over epochs, split by marker and dash. */
+function perEpochLineChart(chart: {
+  title: string;
+  subtitle: string | string[];
+  values: object[];
+  y: Record<string, unknown>;
+  colors: ColorScale;
+  showSplit: boolean;
+}): TopLevelSpec {
   return {
     $schema: VEGA_LITE_SCHEMA,
     config: CHART_CONFIG,
-    title: { text: `Study ${study}: ${what}`, subtitle },
+    title: { text: chart.title, subtitle: chart.subtitle },
     width: 460,
     height: 280,
-    data: { values },
+    data: { values: chart.values },
     mark: { type: "line", point: { filled: true, size: 60 }, strokeWidth: 2 },
     encoding: {
       x: EPOCH_AXIS,
-      y: { field: "accuracy", type: "quantitative", title: "Accuracy (%)", scale: { zero: false, nice: true, padding: 12 } },
-      color: { field: "experiment", type: "nominal", title: "Experiment", scale: colors },
-      // The subtitle already says which split when all experiments share one.
-      ...splitEncodings(withValidation !== 0 && withValidation !== series.length),
+      y: chart.y,
+      color: { field: "experiment", type: "nominal", title: "Experiment", scale: chart.colors },
+      ...splitEncodings(chart.showSplit),
     },
-  };
+  } as TopLevelSpec;
 }
