@@ -1,23 +1,34 @@
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ProjectDefinition } from "../engine/stage.ts";
+import { activationMaps } from "./activation-maps.ts";
+import { adversarial } from "./adversarial.ts";
+import type { ProjectParams } from "./analysis-params.ts";
 import { download } from "./download.ts";
 import { evaluate } from "./evaluate.ts";
-import type { Params } from "./params.ts";
+import { filters } from "./filters.ts";
+import { layerSummary } from "./layer-summary.ts";
+import { misclassified } from "./misclassified.ts";
+import { occlusion } from "./occlusion.ts";
+import { predictionGrid } from "./prediction-grid.ts";
 import { preprocess } from "./preprocess.ts";
 import { report } from "./report.ts";
 import { train } from "./train.ts";
 import { charts, comparisonCharts } from "./visualize.ts";
 
 /** The MNIST reproduction project: its params and its stages, in the order `dag` lists them. */
-export const project: ProjectDefinition<Params> = {
+export const project: ProjectDefinition<ProjectParams> = {
   root: join(dirname(fileURLToPath(import.meta.url)), ".."),
   module: fileURLToPath(import.meta.url),
   // The schema (arktype) loads only when a params document is new or the schema code changed.
   parseParams: async (document, sourceName) => (await import("./params-schema.ts")).parseParams(document, sourceName),
   paramsModule: fileURLToPath(new URL("./params-schema.ts", import.meta.url)),
   check: { defaultParams: "params.ci.json", tolerances: (params) => params.check.tolerances },
-  declarations: [download, preprocess, train, evaluate, charts, comparisonCharts, report],
+  declarations: [
+    download, preprocess, train, evaluate, charts, comparisonCharts,
+    layerSummary, predictionGrid, filters, activationMaps, occlusion, adversarial, misclassified,
+    report,
+  ],
   async publish({ lockPath, workDir }) {
     const { publishReport, reportOutDirFromLock } = await import("../ml/report/publish.ts");
     const target = join(workDir, "reports", ...reportsSubfolder(lockPath));

@@ -3,7 +3,8 @@ import { PipelineError } from "../engine/errors.ts";
 import { validateWith } from "../engine/params-loader.ts";
 import { formatPath } from "../engine/param-path.ts";
 import type { DatasetConfig, ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
-import type { Params, ResolvedExperiment } from "./params.ts";
+import { ANALYSIS_KEYS, ANALYSIS_KINDS, type AnalysesParams, type ProjectParams } from "./analysis-params.ts";
+import type { ResolvedExperiment } from "./params.ts";
 
 /**
  * The schema of params.json (arktype), loaded only when a params document must be validated —
@@ -58,6 +59,38 @@ const experiment = type({
   "training?": trainingFields,
 });
 
+const seed = "0 <= number.integer <= 4294967295";
+const onExperiments = { "+": "reject", "experiments?": "string[]" } as const;
+/** Which trained experiments get which analysis, and each analysis' settings (stages/analysis-params.ts). */
+const analyses = type({
+  "+": "reject",
+  "$comment?": "string",
+  experiments: "string[]",
+  seed,
+  layerSummary: onExperiments,
+  predictionGrid: { ...onExperiments, count: "1 <= number.integer <= 100" },
+  filters: { ...onExperiments, layers: "1 <= number.integer <= 4" },
+  activationMaps: { ...onExperiments, testRow: "0 <= number.integer <= 9999" },
+  occlusion: {
+    ...onExperiments,
+    images: "1 <= number.integer <= 100",
+    patchSizes: "(1 <= number.integer <= 28)[] > 0",
+    stride: "1 <= number.integer <= 28",
+    fillPixel: probability,
+  },
+  adversarial: {
+    ...onExperiments,
+    noiseMean: "number",
+    noiseStd: "number >= 0",
+    step: "number > 0",
+    iterations: "1 <= number.integer <= 10000",
+    clampMin: "number",
+    clampMax: "number",
+    beta: "number >= 0",
+  },
+  misclassified: { ...onExperiments, count: "1 <= number.integer <= 100" },
+});
+
 const document = type({
   "+": "reject",
   "$comment?": "string",
@@ -72,6 +105,7 @@ const document = type({
     }),
   },
   experiments: type({ "[string]": experiment }),
+  "analyses?": analyses,
 });
 
 const resolvedModel = type({ arch: architecture, batchNorm: "boolean", dropout: probability, convActivation: "string", init: "string", loss: "string" });
@@ -80,7 +114,7 @@ const resolvedTraining = type({ epochs: "number", batchSize: "number", seed: "nu
 
 type ParamsDocument = typeof document.infer;
 
-export function parseParams(input: unknown, sourceName: string): Params {
+export function parseParams(input: unknown, sourceName: string): ProjectParams {
   const raw = validateWith(document, input, sourceName);
   const experiments: Record<string, ResolvedExperiment> = {};
   const problems: string[] = [];
@@ -114,6 +148,7 @@ export function parseParams(input: unknown, sourceName: string): Params {
     };
   }
   if (Object.keys(experiments).length === 0) problems.push("  experiments: expected at least one experiment, found none");
+  const resolvedAnalyses = raw.analyses ? resolveAnalyses(raw.analyses, experiments, problems) : null;
   if (problems.length > 0) {
     throw new PipelineError("invalid-params", `${sourceName} is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.join("\n")}`);
   }
@@ -123,6 +158,31 @@ export function parseParams(input: unknown, sourceName: string): Params {
     evaluate: raw.evaluate,
     check: raw.check ?? { tolerances: {} },
     experiments,
+    analyses: resolvedAnalyses,
   };
+}
+
+/** Per-analysis experiment lists (defaulting to analyses.experiments) checked against the experiments; the shared seed copied into the settings that use it. */
+function resolveAnalyses(raw: typeof analyses.infer, experiments: Record<string, ResolvedExperiment>, problems: string[]): AnalysesParams {
+  const known = Object.keys(experiments);
+  const check = (ids: readonly string[], path: Array<string | number>): void => {
+    ids.forEach((id, index) => {
+      if (!(id in experiments)) problems.push(`  ${formatPath([...path, index])}: expected one of the experiments (${known.join(", ")}), found "${id}"`);
+    });
+  };
+  check(raw.experiments, ["analyses", "experiments"]);
+  const entry = <K extends keyof typeof ANALYSIS_KEYS>(kind: K) => {
+    const key = ANALYSIS_KEYS[kind] as Exclude<keyof typeof raw, "$comment" | "experiments" | "seed">;
+    const { experiments: own, ...settings } = raw[key] as { experiments?: string[] } & Record<string, unknown>;
+    if (own) check(own, ["analyses", key, "experiments"]);
+    return { experiments: own ?? raw.experiments, settings };
+  };
+  const resolved = Object.fromEntries(ANALYSIS_KINDS.map((kind) => [kind, entry(kind)])) as unknown as AnalysesParams;
+  resolved["prediction-grid"].settings.seed = raw.seed;
+  resolved.adversarial.settings.seed = raw.seed;
+  if (raw.adversarial.clampMin >= raw.adversarial.clampMax) {
+    problems.push(`  analyses.adversarial.clampMax: expected more than clampMin (${raw.adversarial.clampMin}), found ${raw.adversarial.clampMax}`);
+  }
+  return resolved;
 }
 

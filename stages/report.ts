@@ -3,7 +3,8 @@ import { defineStage, type StageContext } from "../engine/stage.ts";
 import type { ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
 import type { ExperimentMeta } from "../ml/report/results.ts";
 import { experimentIds, idsFromInputs } from "./experiment-inputs.ts";
-import { experimentPath, type Params } from "./params.ts";
+import { ANALYSIS_KINDS, type ProjectParams, analysisStageNames } from "./analysis-params.ts";
+import { experimentPath } from "./params.ts";
 
 /**
  * The comparison report: report.md (with the charts copied beside it), metrics.csv, metrics.json,
@@ -16,17 +17,21 @@ import { experimentPath, type Params } from "./params.ts";
  */
 const SECTIONS = ["title", "study", "reference", "model", "optimizer", "training"] as const;
 
-export const report = defineStage<Params>({
+export const report = defineStage<ProjectParams>({
   name: "report",
   module: import.meta.url,
-  deps: (params) => [...experimentIds(params).flatMap((id) => [`train@${id}`, `evaluate@${id}`, `charts@${id}`]), "comparison-charts"],
+  deps: (params) => [...experimentIds(params).flatMap((id) => [`train@${id}`, `evaluate@${id}`, `charts@${id}`]), "comparison-charts", ...analysisStageNames(params)],
   params: (params) => experimentIds(params).flatMap((id) => [...SECTIONS.map((section) => experimentPath(id, section)), datasetPath(id)]),
   async run(context) {
     const { buildReport } = await import("../ml/report/build-report.ts");
     const ids = idsFromInputs(context);
     const sources = ids.map((id) => ({ meta: meta(context, id), trainDir: context.inputs[`train@${id}`]!, evaluateDir: context.inputs[`evaluate@${id}`]! }));
     const chartDirs = [...ids.map((id) => context.inputs[`charts@${id}`]!), context.inputs["comparison-charts"]!];
-    await buildReport(sources, chartDirs, context.outDir);
+    // In dependency order: analysis kind by kind, which is the report's order.
+    const analysisDirs = Object.entries(context.inputs)
+      .filter(([name]) => ANALYSIS_KINDS.some((kind) => name.startsWith(`${kind}@`)))
+      .map(([, dir]) => dir);
+    await buildReport(sources, chartDirs, context.outDir, analysisDirs);
   },
 });
 

@@ -4,6 +4,8 @@
  * report.md, metrics.csv and metrics.json. Loads neither vega nor tfjs.
  */
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import type { AnalysisFindings } from "../analysis/stage-io.ts";
+import type { AnalysisReportEntry } from "./analyses-section.ts";
 import { join } from "node:path";
 import { CHART_MANIFEST, type ChartManifest } from "./chart-manifest.ts";
 import { buildCommentary, type CommentaryInput } from "./commentary.ts";
@@ -13,7 +15,25 @@ import { loadExperimentResults, sortExperiments, type ExperimentResults, type Ex
 import { experimentRow } from "./rows.ts";
 
 
-export const REPORT_FILES = { markdown: "report.md", csv: "metrics.csv", json: "metrics.json", charts: "charts" } as const;
+export const REPORT_FILES = { markdown: "report.md", csv: "metrics.csv", json: "metrics.json", charts: "charts", analyses: "analyses" } as const;
+
+/** The analysis stages' findings, charts (copied to charts/) and CSV files (copied to analyses/). */
+async function collectAnalyses(analysisDirs: readonly string[], outDir: string): Promise<AnalysisReportEntry[]> {
+  const entries: AnalysisReportEntry[] = [];
+  if (analysisDirs.length > 0) await mkdir(join(outDir, REPORT_FILES.analyses), { recursive: true });
+  for (const dir of analysisDirs) {
+    const findings = JSON.parse(await readFile(join(dir, "findings.json"), "utf8")) as AnalysisFindings;
+    const { charts } = await collectCharts([dir], outDir);
+    const files: string[] = [];
+    for (const file of findings.files.filter((name) => name.endsWith(".csv"))) {
+      const target = `${REPORT_FILES.analyses}/${findings.kind}@${findings.experiment}.csv`;
+      await copyFile(join(dir, file), join(outDir, target));
+      files.push(target);
+    }
+    entries.push({ kind: findings.kind, experiment: findings.experiment, title: findings.title, method: findings.method, sentences: findings.sentences, charts, files });
+  }
+  return entries;
+}
 
 /** Copies every chart listed in the given chart folders' manifests to `<outDir>/charts/`. */
 async function collectCharts(chartDirs: readonly string[], outDir: string): Promise<{ charts: ReportChart[]; renderer?: ChartManifest["renderer"] }> {
@@ -49,7 +69,7 @@ function commentaryInput(result: ExperimentResults): CommentaryInput | null {
   return { row: experimentRow(result), model, optimizer, training, dataset };
 }
 
-export async function buildReport(sources: readonly ExperimentSource[], chartDirs: readonly string[], outDir: string): Promise<void> {
+export async function buildReport(sources: readonly ExperimentSource[], chartDirs: readonly string[], outDir: string, analysisDirs: readonly string[] = []): Promise<void> {
   const loaded = await Promise.all(
     sources.map((source) => loadExperimentResults(source.meta, { train: source.trainDir, evaluate: source.evaluateDir }, true)),
   );
@@ -57,6 +77,7 @@ export async function buildReport(sources: readonly ExperimentSource[], chartDir
   const rows = results.map(experimentRow);
   const inputs = results.map(commentaryInput).filter((input): input is CommentaryInput => input !== null);
   const { charts, renderer } = await collectCharts(chartDirs, outDir);
+  const analyses = await collectAnalyses(analysisDirs, outDir);
   const markdown = renderReport({
     rows,
     commentary: buildCommentary(inputs),
@@ -65,6 +86,7 @@ export async function buildReport(sources: readonly ExperimentSource[], chartDir
     ),
     charts,
     environments: results.map((result) => ({ id: result.id, backend: result.trained.backend, versions: result.trained.versions })),
+    analyses,
     ...(renderer ? { renderer } : {}),
   });
   await writeFile(join(outDir, REPORT_FILES.markdown), markdown);

@@ -2,6 +2,7 @@
  * report.md: assembled from rows, commentary, layer summaries and the chart manifest. Pure: every
  * input is passed in, so tests build a report from any results without running a stage.
  */
+import { type AnalysisReportEntry, analysesSection } from "./analyses-section.ts";
 import { formatSeconds, percent } from "./format.ts";
 import type { Commentary } from "./commentary.ts";
 import { architectureSections, type SummarySource } from "./layer-summary.ts";
@@ -35,6 +36,8 @@ export interface ReportInput {
   summaries: readonly SummarySource[];
   charts: readonly ReportChart[];
   environments: readonly TrainingEnvironment[];
+  /** The analysis stages' findings and charts (none when params has no analyses section). */
+  analyses?: readonly AnalysisReportEntry[];
   renderer?: { vega: string; vegaLite: string; font: string };
 }
 
@@ -167,6 +170,8 @@ export function renderReport(input: ReportInput): string {
     for (const section of architectureSections(sources)) push(section);
   }
 
+  for (const block of analysesSection(input.analyses ?? [], chartBlock)) push(block);
+
   push("## Environment");
   push(environmentLines(input, totalSeconds).join("\n"));
   push("## Files");
@@ -175,6 +180,7 @@ export function renderReport(input: ReportInput): string {
       "- `metrics.csv`: one row per experiment (the numbers of the tables above, unrounded).",
       "- `metrics.json`: the same rows plus per-class precision / recall / F1 and the per-epoch history.",
       "- `charts/`: every chart as a Vega-Lite spec (`.vl.json`), SVG and PNG.",
+      ...((input.analyses ?? []).length > 0 ? ["- `analyses/`: the analyses' tables as CSV, one file per stage (the full data, `analysis.json`, stays in each stage's artifact)."] : []),
     ].join("\n"),
   );
   return out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd() + "\n";

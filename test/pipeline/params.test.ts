@@ -18,7 +18,8 @@ test("the default params.json holds every run of EXPERIMENTS.md plus our 99.5% a
   assert.deepEqual(simpleAdam.training, { epochs: 5, batchSize: 64, seed: 42, augmentShift: 0 });
   assert.deepEqual(simpleAdam.optimizer, { name: "adam", lr: 0.001, momentum: 0 });
   assert.equal(params.experiments["lenet-bn-xavier"]!.model.init, "xavier-uniform");
-  assert.deepEqual(datasetsInUse(params), ["half", "raw", "raw-split", "mnist-norm"]);
+  // First-use order; textbook-plus (mnist-norm) comes first in params.json, as the longest run.
+  assert.deepEqual(datasetsInUse(params), ["mnist-norm", "half", "raw", "raw-split"]);
 });
 
 test("the quick profile is valid and small", async () => {
@@ -61,4 +62,39 @@ test("-S overrides reach keys with dots through brackets and keep strings string
   const renamed = applyOverride(document, "experiments.lenet.title=123");
   assert.equal(parseParams(renamed, "x").experiments.lenet!.title, "123");
   assert.throws(() => applyOverride(document, "experiments.nope.model.dropout=1"), /experiments\.nope does not exist/);
+});
+
+test("analyses: the default list covers the networks the studies analysed; per-analysis lists and settings resolve", async () => {
+  const params = parseParams(await load("params.json"), "params.json");
+  assert.ok(params.analyses);
+  assert.deepEqual(params.analyses.occlusion.experiments, ["simple-adam", "simple-adam-bn", "cnn9-adam", "textbook-adam", "conv1-sgd"]);
+  assert.deepEqual(params.analyses.occlusion.settings, { images: 10, patchSizes: [1, 3, 5, 7, 14], stride: 1, fillPixel: 0.5 });
+  assert.equal(params.analyses.adversarial.settings.seed, 42, "the shared seed reaches the seeded analyses");
+  const document = (await load("params.json")) as any;
+  document.analyses.filters.experiments = ["lenet"];
+  assert.deepEqual(parseParams(document, "x").analyses!.filters.experiments, ["lenet"]);
+  delete document.analyses;
+  assert.equal(parseParams(document, "x").analyses, null, "a profile without analyses has no analysis stages");
+});
+
+test("analyses: typos, unknown experiments and an empty clamp range are rejected with their path", async () => {
+  const document = (await load("params.json")) as any;
+  document.analyses.occlusion.patchSize = [3];
+  document.analyses.occlusion.stride = 0;
+  assert.throws(() => parseParams(document, "params.json"), (error: Error) => {
+    assert.match(error.message, /analyses\.occlusion\.patchSize: unknown key/);
+    assert.match(error.message, /analyses\.occlusion\.stride: expected at least 1, found number 0/);
+    return true;
+  });
+  delete document.analyses.occlusion.patchSize;
+  document.analyses.occlusion.stride = 1;
+  document.analyses.experiments.push("simple-adamm");
+  document.analyses.misclassified.experiments = ["lenet", "nope"];
+  document.analyses.adversarial.clampMax = -1;
+  assert.throws(() => parseParams(document, "params.json"), (error: Error) => {
+    assert.match(error.message, /analyses\.experiments\[5\]: expected one of the experiments \(.*\), found "simple-adamm"/);
+    assert.match(error.message, /analyses\.misclassified\.experiments\[1\]: expected one of the experiments/);
+    assert.match(error.message, /analyses\.adversarial\.clampMax: expected more than clampMin \(0\), found -1/);
+    return true;
+  });
 });

@@ -1,0 +1,56 @@
+import type { TopLevelSpec } from "vega-lite";
+import { integer } from "../../report/markdown.ts";
+import { CHART_CONFIG, TABLEAU10, VEGA_LITE_SCHEMA } from "../../report/chart-style.ts";
+import type { LayerSummaryResult } from "../layer-summary.ts";
+import type { AnalysisPresentation } from "../stage-io.ts";
+
+const KIND_LABEL = { conv: "convolutional", fc: "fully connected", other: "BatchNorm (γ, β)" } as const;
+
+const percent = (part: number, whole: number): string => `${((100 * part) / Math.max(1, whole)).toFixed(1)}%`;
+
+export function presentLayerSummary(result: LayerSummaryResult, experiment: string): AnalysisPresentation {
+  const withParams = result.layers.filter((layer) => layer.params > 0);
+  const spec = {
+    $schema: VEGA_LITE_SCHEMA,
+    title: { text: `${experiment}: parameters per layer`, subtitle: `${integer(result.totalParams)} trainable parameters (${result.arch}${result.batchNorm ? ", BatchNorm" : ""}); log scale` },
+    width: 420,
+    height: { step: 22 },
+    config: CHART_CONFIG,
+    data: { values: withParams.map((layer) => ({ layer: layer.name, params: layer.params, kind: KIND_LABEL[layer.kind], shape: layer.outputShape.join("×") })) },
+    encoding: {
+      y: { field: "layer", type: "nominal", sort: null, title: "layer (output shape in the tooltip)" },
+      x: { field: "params", type: "quantitative", scale: { type: "log" }, title: "trainable parameters (log scale)" },
+    },
+    layer: [
+      {
+        mark: { type: "bar" },
+        encoding: {
+          color: { field: "kind", type: "nominal", title: "counted as", scale: { domain: Object.values(KIND_LABEL), range: [TABLEAU10[0], TABLEAU10[1], TABLEAU10[9]] } },
+          tooltip: [{ field: "layer" }, { field: "shape", title: "output shape" }, { field: "params", format: "," }],
+        },
+      },
+      { mark: { type: "text", align: "left", dx: 4 }, encoding: { text: { field: "params", type: "quantitative", format: "," } } },
+    ],
+  } as TopLevelSpec;
+  const bn = result.otherParams > 0 ? `, BatchNorm γ/β ${integer(result.otherParams)}` : "";
+  return {
+    title: "Layer summary",
+    method:
+      "Output shape and trainable parameters per layer, read from the saved model, counted as PyTorch does (BatchNorm: γ and β; running statistics are buffers). " +
+      "Neurons as in 002: channels × height × width of each conv layer's output, units of each fully-connected layer.",
+    sentences: [
+      `${integer(result.totalParams)} parameters: conv ${integer(result.convParams)} (${percent(result.convParams, result.totalParams)}), fully connected ${integer(result.fcParams)} (${percent(result.fcParams, result.totalParams)})${bn}.`,
+      `Neurons: conv ${integer(result.convNeurons)}, fully connected ${integer(result.fcNeurons)}.`,
+    ],
+    charts: [{ name: `layer-summary-${experiment}`, title: `${experiment}: parameters per layer`, scope: "experiment", experiment, spec }],
+    csv: result.layers.map((layer, index) => ({
+      index: index + 1,
+      layer: layer.name,
+      type: layer.type,
+      output_shape: layer.outputShape.join("x"),
+      params: layer.params,
+      neurons: layer.neurons,
+      counted_as: layer.kind,
+    })),
+  };
+}

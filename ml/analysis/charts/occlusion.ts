@@ -1,0 +1,71 @@
+import type { AnalysisPresentation } from "../stage-io.ts";
+import type { OcclusionResult } from "../types.ts";
+import { greyImage, schemeImage } from "./colormap.ts";
+import { confidenceText } from "./digits.ts";
+import { CORRECT_COLOR, type Label, MISTAKE_COLOR, type Tile, tileChartSpec } from "./tile-chart.ts";
+
+const SCALE = 2;
+const TILE = 28 * SCALE;
+
+/**
+ * One row of the test images, then one row of heatmaps per patch size. A heatmap cell is drawn at
+ * the centre of the patch it stands for, so it lines up with the digit above it (a map of a 14×14
+ * patch covers only the middle 15×15 pixels).
+ */
+function occlusionChart(result: OcclusionResult, experiment: string) {
+  const left = 74;
+  const gap = 8;
+  const rowHeight = TILE + 22;
+  const sizes = result.items[0]?.maps.map((map) => map.patchSize) ?? [];
+  const tiles: Tile[] = [];
+  const labels: Label[] = [];
+  result.items.forEach((item, column) => {
+    const x = left + column * (TILE + gap);
+    const wrong = item.predicted !== item.label;
+    tiles.push({ x, y: 16, width: TILE, height: TILE, image: greyImage(item.pixels, 28, 28), ...(wrong ? { frame: MISTAKE_COLOR } : {}) });
+    labels.push({ x: x + TILE / 2, y: 0, text: `${item.label}: ${confidenceText(item.trueProbability)}`, size: 10, color: wrong ? MISTAKE_COLOR : CORRECT_COLOR });
+    item.maps.forEach((map, row) => {
+      const y = 16 + (row + 1) * rowHeight;
+      const offset = ((map.patchSize - 1) / 2) * SCALE;
+      const side = (map.side - 1) * result.stride + 1;
+      tiles.push({ x: x + offset, y: y + offset, width: side * SCALE, height: side * SCALE, image: schemeImage(map.probabilities, map.side, map.side, "viridis", 0, 1, SCALE * result.stride) });
+      labels.push({ x: x + TILE / 2, y: y + TILE + 2, text: `min ${map.min.toFixed(2)}`, size: 9, color: "#555" });
+    });
+  });
+  labels.push({ x: left - 8, y: 16 + TILE / 2 - 6, text: "image", align: "right" });
+  sizes.forEach((size, row) => labels.push({ x: left - 8, y: 16 + (row + 1) * rowHeight + TILE / 2 - 6, text: `${size}×${size}`, align: "right" }));
+  return tileChartSpec({
+    title: `${experiment}: occlusion sensitivity`,
+    subtitle: [
+      `P(true class) with a grey patch (pixel ${result.fill.pixel}, model input ${result.fill.input.toFixed(3)}) centred on each pixel, stride ${result.stride}; one row per patch size`,
+      "above each digit: its label and P(true class) unoccluded; below each map: the lowest probability",
+    ],
+    width: left + result.items.length * (TILE + gap),
+    height: 16 + (sizes.length + 1) * rowHeight,
+    tiles,
+    labels,
+    legend: { title: "P(true class)", scheme: "viridis", domain: [0, 1] },
+  });
+}
+
+export function presentOcclusion(result: OcclusionResult, experiment: string): AnalysisPresentation {
+  const sizes = result.items[0]?.maps.map((map) => map.patchSize) ?? [];
+  const sentences = sizes.map((size, index) => {
+    const minima = result.items.map((item) => item.maps[index]!.min);
+    const mean = minima.reduce((a, b) => a + b, 0) / Math.max(1, minima.length);
+    const flipped = minima.filter((min) => min < 0.5).length;
+    return `${size}×${size} patch: the lowest P(true class) averages ${mean.toFixed(3)} over the ${minima.length} images; in ${flipped} of them some position pushes it below 0.5.`;
+  });
+  return {
+    title: "Occlusion sensitivity",
+    method:
+      `A square patch set to ${result.fill.pixel} in display space (0 = black, 1 = white, i.e. before the dataset's normalization; mid grey), so ${result.fill.input.toFixed(3)} in this model's input space, ` +
+      `is slid over each image with stride ${result.stride} (every position where it fits), all positions of an image in batches; each heatmap cell is the softmax probability of the true class with the patch there, drawn at the patch's centre. ` +
+      "002 used the same value (0.5 on unnormalized inputs) and the same sizes on its first 10 test images; so do we.",
+    sentences,
+    charts: [{ name: `occlusion-${experiment}`, title: `${experiment}: occlusion sensitivity`, scope: "experiment", experiment, spec: occlusionChart(result, experiment) }],
+    csv: result.items.flatMap((item) =>
+      item.maps.map((map) => ({ test_row: item.row, mnist_index: item.mnistIndex, label: item.label, unoccluded_true_probability: item.trueProbability, patch_size: map.patchSize, positions: map.side * map.side, min_true_probability: map.min })),
+    ),
+  };
+}

@@ -1,0 +1,44 @@
+import { defineForeach, type StageDeclaration } from "../engine/stage.ts";
+import type { AnalysisInputs, AnalysisPresentation } from "../ml/analysis/stage-io.ts";
+import { type AnalysisKind, type AnalysisSettingsByKind, type ProjectParams, analysisExperiments, analysisSettingsPath } from "./analysis-params.ts";
+
+/**
+ * The shape every analysis stage shares (one stage file per analysis, each a call of this):
+ * `<kind>@<experiment>` reads the experiment's trained model (and its prepared dataset when the
+ * analysis looks at test images) plus `analyses.<key>.settings`, computes its data (a pure core in
+ * ml/analysis/), and writes `analysis.json`, an optional CSV, its charts and `findings.json` (the
+ * report's sentences). tfjs work runs in a process of its own, like training.
+ */
+export interface AnalysisDeclaration<K extends AnalysisKind, Result> {
+  kind: K;
+  module: string;
+  /** "topology" analyses read model.json only and need neither tfjs nor the dataset. */
+  needs: "topology" | "model-and-data";
+  compute(inputs: AnalysisInputs, settings: AnalysisSettingsByKind[K], signal: AbortSignal): Promise<Result>;
+  present(result: Result, experiment: string): Promise<AnalysisPresentation>;
+}
+
+export function defineAnalysis<K extends AnalysisKind, Result>(declaration: AnalysisDeclaration<K, Result>): StageDeclaration<ProjectParams> {
+  const settingsPath = analysisSettingsPath(declaration.kind);
+  return defineForeach<ProjectParams>({
+    name: declaration.kind,
+    module: declaration.module,
+    isolation: declaration.needs === "topology" ? "inline" : "process",
+    items: (params) => analysisExperiments(params, declaration.kind),
+    deps: (id, params) => [`train@${id}`, ...(declaration.needs === "topology" ? [] : [`preprocess@${params.experiments[id]!.dataset}`])],
+    params: () => [settingsPath],
+    async run(context, id) {
+      const io = await import("../ml/analysis/stage-io.ts");
+      const modelDir = context.inputs[`train@${id}`]!;
+      const datasetDir = Object.entries(context.inputs).find(([name]) => name.startsWith("preprocess@"))?.[1];
+      const inputs = await io.openAnalysisInputs(modelDir, datasetDir, context);
+      try {
+        const settings = context.param<AnalysisSettingsByKind[K]>(settingsPath);
+        const result = await declaration.compute(inputs, settings, context.signal);
+        await io.writeAnalysisOutputs(context.outDir, declaration.kind, id, result, await declaration.present(result, id));
+      } finally {
+        inputs.dispose();
+      }
+    },
+  });
+}

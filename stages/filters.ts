@@ -1,0 +1,16 @@
+import { defineAnalysis } from "./analysis-stage.ts";
+
+/** `filters@<id>`: the learned kernels of the first and second conv layer as image grids (001, 002, 004). */
+export const filters = defineAnalysis({
+  kind: "filters",
+  module: import.meta.url,
+  needs: "model-and-data",
+  async compute(inputs, settings) {
+    const { requireLoaded } = await import("../ml/analysis/stage-io.ts");
+    const { convFilters } = await import("../ml/analysis/filters.ts");
+    return convFilters(requireLoaded(inputs).model, { layers: settings.layers });
+  },
+  async present(result, experiment) {
+    return (await import("../ml/analysis/charts/filters.ts")).presentFilters(result, experiment);
+  },
+});
