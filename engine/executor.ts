@@ -8,6 +8,7 @@ import { readDeclaredMetrics } from "./metrics.ts";
 import { readDeclaredParam, type FingerprintInputs } from "./fingerprint.ts";
 import { writeLock, type LockedStage } from "./lock-file.ts";
 import { runInChildProcess } from "./child-process-runner.ts";
+import { byPriority, criticalPathPriorities } from "./scheduling.ts";
 import type { Session } from "./session.ts";
 import type { Stage, StageContext, StageProgress } from "./stage.ts";
 import type { StaleReason } from "./why.ts";
@@ -152,7 +153,10 @@ export async function executeStages<Params>(session: Session<Params>, options: R
     }
   };
 
-  const waiting = [...order];
+  // Ready stages start longest-critical-path first (by the previous run's durations); the loop
+  // below still starts only stages whose upstream finished.
+  const priorities = criticalPathPriorities(session.graph, order, (name) => session.lock.stages[name]?.durationSeconds ?? 0);
+  const waiting = byPriority(order, priorities);
   while (waiting.length > 0 || running.size > 0) {
     for (let i = 0; i < waiting.length; ) {
       const name = waiting[i]!;

@@ -61,7 +61,7 @@ export function presentOcclusion(result: OcclusionResult, experiment: string): A
     method:
       `A square patch set to ${result.fill.pixel} in display space (0 = black, 1 = white, i.e. before the dataset's normalization; mid grey), so ${result.fill.input.toFixed(3)} in this model's input space, ` +
       `is slid over each image with stride ${result.stride} (every position where it fits), all positions of an image in batches; each heatmap cell is the softmax probability of the true class with the patch there, drawn at the patch's centre. ` +
-      "002 used the same value (0.5 on unnormalized inputs) and the same sizes on its first 10 test images; so do we.",
+      `The images are the first ${result.items.length} of the test set, as 002 took the first batch of its test loader with the same value (0.5 on unnormalized inputs) and sizes 1, 3, 5, 7 and 14.`,
     sentences,
     charts: [{ name: `occlusion-${experiment}`, title: `${experiment}: occlusion sensitivity`, scope: "experiment", experiment, spec: occlusionChart(result, experiment) }],
     csv: result.items.flatMap((item) =>

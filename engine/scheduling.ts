@@ -1,0 +1,29 @@
+import type { StageGraph } from "./graph.ts";
+
+/**
+ * Which ready stage to start first when `--jobs` leaves a choice: the one with the longest
+ * critical path — its own expected duration plus the longest chain of stages waiting on it — as
+ * lage's scheduler does. Expected durations are the previous run's (any fingerprint: a retrained
+ * model takes about as long as last time); a stage never run counts 0, so a first run keeps the
+ * declaration order. Starting the long chains first keeps `-j 2` from ending on one busy core.
+ */
+export function criticalPathPriorities(graph: StageGraph, names: readonly string[], expectedSeconds: (name: string) => number): Map<string, number> {
+  const selected = new Set(names);
+  const priorities = new Map<string, number>();
+  // Reverse topological order: every dependent's priority is known before its upstream's.
+  for (const name of [...graph.order].reverse()) {
+    if (!selected.has(name)) continue;
+    const downstream = (graph.dependents.get(name) ?? []).filter((dependent) => selected.has(dependent));
+    const longestAfter = Math.max(0, ...downstream.map((dependent) => priorities.get(dependent) ?? 0));
+    priorities.set(name, Math.max(0, expectedSeconds(name)) + longestAfter);
+  }
+  return priorities;
+}
+
+/** `names` ordered by descending priority; ties keep their given (topological, declaration) order. */
+export function byPriority(names: readonly string[], priorities: ReadonlyMap<string, number>): string[] {
+  return names
+    .map((name, index) => ({ name, index, priority: priorities.get(name) ?? 0 }))
+    .sort((a, b) => b.priority - a.priority || a.index - b.index)
+    .map((entry) => entry.name);
+}
