@@ -10,26 +10,40 @@ const percent = (part: number, whole: number): string => `${((100 * part) / Math
 
 export function presentLayerSummary(result: LayerSummaryResult, experiment: string): AnalysisPresentation {
   const withParams = result.layers.filter((layer) => layer.params > 0);
+  // Decades up to one past the largest layer, so its label fits inside the plot.
+  const decades = Math.ceil(Math.log10(Math.max(10, ...withParams.map((layer) => layer.params))) + 0.5);
+  const ticks = Array.from({ length: decades + 1 }, (_, power) => 10 ** power);
   const spec = {
     $schema: VEGA_LITE_SCHEMA,
-    title: { text: `${experiment}: parameters per layer`, subtitle: `${integer(result.totalParams)} trainable parameters (${result.arch}${result.batchNorm ? ", BatchNorm" : ""}); log scale` },
+    title: {
+      text: `${experiment}: parameters per layer`,
+      subtitle: `${integer(result.totalParams)} trainable parameters (${result.arch}${result.batchNorm ? ", BatchNorm" : ""}); layers with parameters, output shape H×W×C; log scale`,
+    },
     width: 420,
     height: { step: 22 },
     config: CHART_CONFIG,
-    data: { values: withParams.map((layer) => ({ layer: layer.name, params: layer.params, kind: KIND_LABEL[layer.kind], shape: layer.outputShape.join("×") })) },
+    data: { values: withParams.map((layer) => ({ layer: `${layer.name} → ${layer.outputShape.join("×")}`, params: layer.params, kind: KIND_LABEL[layer.kind] })) },
     encoding: {
-      y: { field: "layer", type: "nominal", sort: null, title: "layer (output shape in the tooltip)" },
-      x: { field: "params", type: "quantitative", scale: { type: "log" }, title: "trainable parameters (log scale)" },
+      y: { field: "layer", type: "nominal", sort: null, title: null },
+      // Bars on a log scale need an explicit base: they start at 1 parameter.
+      x: {
+        field: "params",
+        type: "quantitative",
+        scale: { type: "log", domain: [1, ticks.at(-1)!] },
+        axis: { values: ticks, format: "~s" },
+        title: "trainable parameters (log scale)",
+      },
+      x2: { datum: 1 },
     },
     layer: [
       {
         mark: { type: "bar" },
         encoding: {
-          color: { field: "kind", type: "nominal", title: "counted as", scale: { domain: Object.values(KIND_LABEL), range: [TABLEAU10[0], TABLEAU10[1], TABLEAU10[9]] } },
-          tooltip: [{ field: "layer" }, { field: "shape", title: "output shape" }, { field: "params", format: "," }],
+          color: { field: "kind", type: "nominal", title: "counted as", legend: { orient: "bottom" }, scale: { domain: Object.values(KIND_LABEL), range: [TABLEAU10[0], TABLEAU10[1], TABLEAU10[9]] } },
+          tooltip: [{ field: "layer" }, { field: "params", format: "," }],
         },
       },
-      { mark: { type: "text", align: "left", dx: 4 }, encoding: { text: { field: "params", type: "quantitative", format: "," } } },
+      { mark: { type: "text", align: "left", dx: 4 }, encoding: { x2: null, text: { field: "params", type: "quantitative", format: "," } } },
     ],
   } as TopLevelSpec;
   const bn = result.otherParams > 0 ? `, BatchNorm γ/β ${integer(result.otherParams)}` : "";
