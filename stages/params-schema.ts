@@ -168,6 +168,7 @@ function resolveAnalyses(raw: typeof analyses.infer, experiments: Record<string,
   const check = (ids: readonly string[], path: Array<string | number>): void => {
     ids.forEach((id, index) => {
       if (!(id in experiments)) problems.push(`  ${formatPath([...path, index])}: expected one of the experiments (${known.join(", ")}), found "${id}"`);
+      else if (ids.indexOf(id) !== index) problems.push(`  ${formatPath([...path, index])}: "${id}" is listed twice`);
     });
   };
   check(raw.experiments, ["analyses", "experiments"]);
@@ -180,6 +181,9 @@ function resolveAnalyses(raw: typeof analyses.infer, experiments: Record<string,
   const resolved = Object.fromEntries(ANALYSIS_KINDS.map((kind) => [kind, entry(kind)])) as unknown as AnalysesParams;
   resolved["prediction-grid"].settings.seed = raw.seed;
   resolved.adversarial.settings.seed = raw.seed;
+  raw.occlusion.patchSizes.forEach((size, index) => {
+    if (raw.occlusion.patchSizes.indexOf(size) !== index) problems.push(`  ${formatPath(["analyses", "occlusion", "patchSizes", index])}: ${size} is listed twice`);
+  });
   if (raw.adversarial.clampMin >= raw.adversarial.clampMax) {
     problems.push(`  analyses.adversarial.clampMax: expected more than clampMin (${raw.adversarial.clampMin}), found ${raw.adversarial.clampMax}`);
   }

@@ -93,16 +93,24 @@ export async function targetedAttack(
  * [0, 255]" but fed that to a network trained on pixels / 255, i.e. an image ~128 times brighter
  * than white, where the logits sit hundreds apart and 100 steps of 0.05 move nothing (measured:
  * every run ends on one class). We read its numbers on the 0..255 pixel scale they are written in:
- * a mid-grey start with a little noise, kept within black..white, a valid image throughout.
+ * a mid-grey start with a little noise, kept within black..white, a valid image throughout, and
+ * the step and the MSE weight taken in that space too (for 002's unnormalized networks all of
+ * this is 002's own arithmetic).
  */
 export function inputSpaceSettings(settings: AdversarialSettings, normalize: Normalization | null): AdversarialSettings {
   const pixel = (value: number): number => toInput(value / 255, normalize);
+  const std = normalize?.std ?? 1;
   return {
     ...settings,
     noiseMean: pixel(settings.noiseMean),
-    noiseStd: settings.noiseStd / 255 / (normalize?.std ?? 1),
+    noiseStd: settings.noiseStd / 255 / std,
     clampMin: pixel(settings.clampMin),
     clampMax: pixel(settings.clampMax),
+    // The same ascent for every network whatever its normalization: x = (p - mean) / std makes a
+    // display-space step of step * d cost / dp an input-space step of (step / std^2) * d cost / dx,
+    // and MSE in display space std^2 times MSE in input space.
+    step: settings.step / (std * std),
+    beta: settings.beta * std * std,
   };
 }
 

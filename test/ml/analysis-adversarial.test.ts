@@ -115,3 +115,18 @@ describe("firstImagePerDigit", () => {
     assert.throws(() => firstImagePerDigit(split([0, 1, 2, 3, 4, 5, 6, 8, 8])), /digit 7, 9/);
   });
 });
+
+describe("inputSpaceSettings", () => {
+  it("reads 002's numbers on the pixel scale and gives every normalization the same display-space ascent", () => {
+    const raw = inputSpaceSettings(STUDY, null);
+    assert.deepEqual([raw.noiseMean, raw.noiseStd, raw.clampMin, raw.clampMax, raw.step, raw.beta], [128 / 255, 1 / 255, 0, 1, 0.05, 0.001]);
+    const norm = { mean: 0.1307, std: 0.3081 };
+    const n = inputSpaceSettings(STUDY, norm);
+    const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) < 1e-12, `${what}: ${a} vs ${b}`);
+    close(n.noiseMean, (128 / 255 - 0.1307) / 0.3081, "mid grey");
+    close(n.clampMax, (1 - 0.1307) / 0.3081, "white");
+    // A step g_x * step_x in input space moves display pixels by std * step_x * g_x = std^2 * step_x * g_p.
+    close(n.step * norm.std * norm.std, STUDY.step, "step in display space");
+    close(n.beta / (norm.std * norm.std), STUDY.beta, "MSE weight in display space");
+  });
+});

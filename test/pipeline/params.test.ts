@@ -91,10 +91,12 @@ test("analyses: typos, unknown experiments and an empty clamp range are rejected
   document.analyses.experiments.push("simple-adamm");
   document.analyses.misclassified.experiments = ["lenet", "nope"];
   document.analyses.adversarial.clampMax = -1;
+  document.analyses.filters.experiments = ["lenet", "lenet"];
   assert.throws(() => parseParams(document, "params.json"), (error: Error) => {
     assert.match(error.message, /analyses\.experiments\[5\]: expected one of the experiments \(.*\), found "simple-adamm"/);
     assert.match(error.message, /analyses\.misclassified\.experiments\[1\]: expected one of the experiments/);
     assert.match(error.message, /analyses\.adversarial\.clampMax: expected more than clampMin \(0\), found -1/);
+    assert.match(error.message, /analyses\.filters\.experiments\[1\]: "lenet" is listed twice/);
     return true;
   });
 });

@@ -78,7 +78,9 @@ export function presentFilters(result: FiltersResult, experiment: string): Analy
   });
   return {
     title: "Learned filters",
-    method: "The kernels of the first two conv layers (fewer when the network has fewer), drawn on one diverging colour scale per layer: red negative, blue positive, white zero.",
+    method:
+      "The kernels of the first conv layers (as many as analyses.filters.layers asks, fewer when the network has fewer), drawn on one diverging colour scale per layer: red negative, blue positive, white zero. " +
+      "A first layer is a grid of its filters; a deeper one a matrix, one row per output channel and one column per input channel.",
     sentences,
     charts: result.layers.map((layer) => layerChart(layer, experiment)),
   };

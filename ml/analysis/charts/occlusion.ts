@@ -26,8 +26,9 @@ function occlusionChart(result: OcclusionResult, experiment: string) {
     labels.push({ x: x + TILE / 2, y: 0, text: `${item.label}: ${confidenceText(item.trueProbability)}`, size: 10, color: wrong ? MISTAKE_COLOR : CORRECT_COLOR });
     item.maps.forEach((map, row) => {
       const y = 16 + (row + 1) * rowHeight;
-      const offset = ((map.patchSize - 1) / 2) * SCALE;
-      const side = (map.side - 1) * result.stride + 1;
+      // Cell (r, c) covers the stride×stride pixels around the centre of the patch at (r, c)·stride.
+      const offset = ((map.patchSize - result.stride) / 2) * SCALE;
+      const side = map.side * result.stride;
       tiles.push({ x: x + offset, y: y + offset, width: side * SCALE, height: side * SCALE, image: schemeImage(map.probabilities, map.side, map.side, "viridis", 0, 1, SCALE * result.stride) });
       labels.push({ x: x + TILE / 2, y: y + TILE + 2, text: `min ${map.min.toFixed(2)}`, size: 9, color: "#555" });
     });
@@ -37,7 +38,7 @@ function occlusionChart(result: OcclusionResult, experiment: string) {
   return tileChartSpec({
     title: `${experiment}: occlusion sensitivity`,
     subtitle: [
-      `P(true class) with a grey patch (pixel ${result.fill.pixel}, model input ${result.fill.input.toFixed(3)}) centred on each pixel, stride ${result.stride}; one row per patch size`,
+      `P(true class) with a grey patch (pixel value ${result.fill.pixel}) at each position, stride ${result.stride}, drawn at the patch's centre; one row per patch size`,
       "above each digit: its label and P(true class) unoccluded; below each map: the lowest probability",
     ],
     width: left + result.items.length * (TILE + gap),
@@ -53,13 +54,16 @@ export function presentOcclusion(result: OcclusionResult, experiment: string): A
   const sentences = sizes.map((size, index) => {
     const minima = result.items.map((item) => item.maps[index]!.min);
     const mean = minima.reduce((a, b) => a + b, 0) / Math.max(1, minima.length);
-    const flipped = minima.filter((min) => min < 0.5).length;
-    return `${size}×${size} patch: the lowest P(true class) averages ${mean.toFixed(3)} over the ${minima.length} images; in ${flipped} of them some position pushes it below 0.5.`;
+    // Only images the network gets right unoccluded can be pushed below 0.5 by the patch.
+    const confident = result.items.filter((item) => item.trueProbability >= 0.5);
+    const flipped = confident.filter((item) => item.maps[index]!.min < 0.5).length;
+    return `${size}×${size} patch: the lowest P(true class) averages ${mean.toFixed(3)} over the ${minima.length} images; some position pushes it below 0.5 in ${flipped} of the ${confident.length} images above 0.5 unoccluded.`;
   });
+  sentences.unshift(`The patch value ${result.fill.pixel} is ${result.fill.input.toFixed(3)} in this network's input space.`);
   return {
     title: "Occlusion sensitivity",
     method:
-      `A square patch set to ${result.fill.pixel} in display space (0 = black, 1 = white, i.e. before the dataset's normalization; mid grey), so ${result.fill.input.toFixed(3)} in this model's input space, ` +
+      `A square patch set to ${result.fill.pixel} in display space (0 = black, 1 = white, i.e. before the dataset's normalization; mid grey; each network gets it through its own normalization), ` +
       `is slid over each image with stride ${result.stride} (every position where it fits), all positions of an image in batches; each heatmap cell is the softmax probability of the true class with the patch there, drawn at the patch's centre. ` +
       `The images are the first ${result.items.length} of the test set, as 002 took the first batch of its test loader with the same value (0.5 on unnormalized inputs) and sizes 1, 3, 5, 7 and 14.`,
     sentences,

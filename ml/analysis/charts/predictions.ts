@@ -18,11 +18,16 @@ export function presentPredictionGrid(result: PredictionGridResult, experiment: 
     sentences: [
       `${result.items.length - wrong.length} of ${result.items.length} predicted correctly` +
         (wrong.length === 0 ? "." : `; wrong: ${wrong.map((item) => `a ${item.label} read as ${item.predicted} (${confidenceText(item.confidence)})`).join(", ")}.`),
-      `Lowest confidence among the correct ones: ${confidenceText(Math.min(...result.items.filter((item) => item.predicted === item.label).map((item) => item.confidence), 1))}.`,
+      ...lowestCorrect(result),
     ],
     charts: [{ name: `prediction-grid-${experiment}`, title: `${experiment}: random test images with predictions`, scope: "experiment", experiment, spec: tileChartSpec(chart) }],
     csv: result.items.map((item) => ({ test_row: item.row, mnist_index: item.mnistIndex, label: item.label, predicted: item.predicted, confidence: item.confidence, true_probability: item.trueProbability })),
   };
+}
+
+function lowestCorrect(result: PredictionGridResult): string[] {
+  const correct = result.items.filter((item) => item.predicted === item.label).map((item) => item.confidence);
+  return correct.length === 0 ? [] : [`Lowest confidence among the correct ones: ${confidenceText(Math.min(...correct))}.`];
 }
 
 export function presentMisclassified(result: MisclassifiedResult, experiment: string): AnalysisPresentation {
@@ -35,11 +40,14 @@ export function presentMisclassified(result: MisclassifiedResult, experiment: st
   });
   const pairs = new Map<string, number>();
   for (const item of result.items) pairs.set(`${item.label}→${item.predicted}`, (pairs.get(`${item.label}→${item.predicted}`) ?? 0) + 1);
-  const [commonPair, commonCount] = [...pairs.entries()].sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
+  const commonCount = Math.max(0, ...pairs.values());
+  const commonPairs = [...pairs].filter(([, count]) => count === commonCount).map(([pair]) => pair);
   const top = result.items[0];
   const sentences = [`${result.errorCount} of ${result.testCount} test images are misclassified (${((100 * result.errorCount) / result.testCount).toFixed(2)}%).`];
   if (top) sentences.push(`The most confident mistake: a ${top.label} read as ${top.predicted} with ${confidenceText(top.confidence)}.`);
-  if (commonCount > 1) sentences.push(`Most frequent confusion among the ${result.items.length} shown: ${commonPair} (${commonCount} times).`);
+  if (commonCount > 1) {
+    sentences.push(`Most frequent confusion${commonPairs.length > 1 ? "s" : ""} among the ${result.items.length} shown: ${commonPairs.join(", ")} (${commonCount} times${commonPairs.length > 1 ? " each" : ""}).`);
+  }
   const confident = result.items.filter((item) => item.confidence >= 0.9).length;
   sentences.push(`${confident} of the ${result.items.length} shown mistakes are made with at least 90% confidence.`);
   return {
