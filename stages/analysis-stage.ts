@@ -12,8 +12,8 @@ import { type AnalysisKind, type AnalysisSettingsByKind, type ProjectParams, ana
 export interface AnalysisDeclaration<K extends AnalysisKind, Result> {
   kind: K;
   module: string;
-  /** "topology" analyses read model.json only and need neither tfjs nor the dataset. */
-  needs: "topology" | "model-and-data";
+  /** "topology": model.json only (no tfjs); "model": the trained weights; "model-and-data": also the test set. */
+  needs: "topology" | "model" | "model-and-data";
   compute(inputs: AnalysisInputs, settings: AnalysisSettingsByKind[K], signal: AbortSignal): Promise<Result>;
   present(result: Result, experiment: string): Promise<AnalysisPresentation>;
 }
@@ -25,13 +25,14 @@ export function defineAnalysis<K extends AnalysisKind, Result>(declaration: Anal
     module: declaration.module,
     isolation: declaration.needs === "topology" ? "inline" : "process",
     items: (params) => analysisExperiments(params, declaration.kind),
-    deps: (id, params) => [`train@${id}`, ...(declaration.needs === "topology" ? [] : [`preprocess@${params.experiments[id]!.dataset}`])],
+    // Only what the analysis reads is an input: a dataset change reruns the analyses of test images only.
+    deps: (id, params) => [`train@${id}`, ...(declaration.needs === "model-and-data" ? [`preprocess@${params.experiments[id]!.dataset}`] : [])],
     params: () => [settingsPath],
     async run(context, id) {
       const io = await import("../ml/analysis/stage-io.ts");
       const modelDir = context.inputs[`train@${id}`]!;
       const datasetDir = Object.entries(context.inputs).find(([name]) => name.startsWith("preprocess@"))?.[1];
-      const inputs = await io.openAnalysisInputs(modelDir, datasetDir, context);
+      const inputs = await io.openAnalysisInputs(modelDir, datasetDir, declaration.needs, context);
       try {
         const settings = context.param<AnalysisSettingsByKind[K]>(settingsPath);
         const result = await declaration.compute(inputs, settings, context.signal);

@@ -4,11 +4,11 @@ import { defineAnalysis } from "./analysis-stage.ts";
 export const filters = defineAnalysis({
   kind: "filters",
   module: import.meta.url,
-  needs: "model-and-data",
+  needs: "model",
   async compute(inputs, settings) {
-    const { requireLoaded } = await import("../ml/analysis/stage-io.ts");
+    const { requireModel } = await import("../ml/analysis/stage-io.ts");
     const { convFilters } = await import("../ml/analysis/filters.ts");
-    return convFilters(requireLoaded(inputs).model, { layers: settings.layers });
+    return convFilters(requireModel(inputs), { layers: settings.layers });
   },
   async present(result, experiment) {
     return (await import("../ml/analysis/charts/filters.ts")).presentFilters(result, experiment);

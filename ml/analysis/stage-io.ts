@@ -23,8 +23,10 @@ export interface AnalysisInputs {
   modelDir: string;
   /** model.json's topology: config, seed and layer summary (readable without tfjs). */
   topology: ModelTopology;
+  /** Loaded unless the analysis reads the topology only. */
+  model: MnistModel | null;
   /** Loaded only when the stage has a dataset input (analyses of test images). */
-  loaded: { model: MnistModel; dataset: LoadedDataset; normalize: Normalization | null } | null;
+  data: { dataset: LoadedDataset; normalize: Normalization | null } | null;
   dispose(): void;
 }
 
@@ -50,23 +52,37 @@ export interface AnalysisFindings {
 export async function openAnalysisInputs(
   modelDir: string,
   datasetDir: string | undefined,
+  needs: "topology" | "model" | "model-and-data",
   context: Pick<StageContext, "recordEnvironment">,
 ): Promise<AnalysisInputs> {
   const modelJson = join(modelDir, "model.json");
   const topology = (JSON.parse(await readFile(modelJson, "utf8")) as { modelTopology?: ModelTopology }).modelTopology;
   if (!topology?.config || !Array.isArray(topology.layers)) throw new Error(`${modelJson}: no modelTopology with config and layers`);
-  if (datasetDir === undefined) return { modelDir, topology, loaded: null, dispose: () => {} };
+  if (needs === "topology") return { modelDir, topology, model: null, data: null, dispose: () => {} };
+  if (needs === "model-and-data" && datasetDir === undefined) throw new Error(`analysis of ${modelDir} needs its dataset, but no preprocess input was given`);
   const { activateBackend } = await import("../backend-from-env.ts");
   await activateBackend(context);
-  const [{ loadDataset }, { loadModel }] = await Promise.all([import("../dataset.ts"), import("../weights.ts")]);
-  const [dataset, model] = await Promise.all([loadDataset(datasetDir), loadModel(modelDir)]);
-  return { modelDir, topology, loaded: { model, dataset, normalize: dataset.header.normalize }, dispose: () => model.dispose() };
+  const { loadModel } = await import("../weights.ts");
+  const model = await loadModel(modelDir);
+  try {
+    const dataset = datasetDir === undefined ? null : await (await import("../dataset.ts")).loadDataset(datasetDir);
+    return { modelDir, topology, model, data: dataset ? { dataset, normalize: dataset.header.normalize } : null, dispose: () => model.dispose() };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
 }
 
-/** The model and dataset of an analysis that declared needs "model-and-data". */
-export function requireLoaded(inputs: AnalysisInputs): NonNullable<AnalysisInputs["loaded"]> {
-  if (!inputs.loaded) throw new Error(`analysis of ${inputs.modelDir} needs the model and its dataset, but no dataset input was given`);
-  return inputs.loaded;
+/** The trained model of an analysis that declared needs "model" or "model-and-data". */
+export function requireModel(inputs: AnalysisInputs): MnistModel {
+  if (!inputs.model) throw new Error(`analysis of ${inputs.modelDir} needs the model, but was declared to read its topology only`);
+  return inputs.model;
+}
+
+/** The model and test data of an analysis that declared needs "model-and-data". */
+export function requireLoaded(inputs: AnalysisInputs): { model: MnistModel; dataset: LoadedDataset; normalize: Normalization | null } {
+  if (!inputs.data) throw new Error(`analysis of ${inputs.modelDir} needs the model and its dataset, but no dataset input was given`);
+  return { model: requireModel(inputs), ...inputs.data };
 }
 
 export async function writeAnalysisOutputs(outDir: string, kind: string, experiment: string, result: unknown, presentation: AnalysisPresentation): Promise<void> {
