@@ -44,6 +44,7 @@ export interface PublishResult {
 
 const PUBLISHED = ["report.md", "metrics.csv", "metrics.json"] as const;
 const CHARTS_DIR = "charts";
+const FOLDERS = [CHARTS_DIR, "analyses"] as const;
 
 /** `<workDir>/artifacts/stages/<stage>/<fingerprint>/out` → workDir. */
 function workDirOf(reportOutDir: string): string {
@@ -173,7 +174,7 @@ export function stampReport(markdown: string, provenance: Provenance): string {
 }
 
 /**
- * Copies report.md (stamped), metrics.csv, metrics.json and charts/ from the report stage's output
+ * Copies report.md (stamped), metrics.csv, metrics.json, charts/ and analyses/ from the report stage's output
  * folder into `reportsDir`. Other files there (e.g. bench.json) are left alone; charts/ is
  * replaced whole, so charts of experiments no longer in the report do not linger. Files are
  * written fresh (the cached ones are read-only).
@@ -187,12 +188,18 @@ export async function publishReport(reportOutDir: string, reportsDir: string, op
     await writeFile(join(reportsDir, file), file === "report.md" ? stampReport(content.toString("utf8"), provenance) : content);
     files.push(file);
   }
-  const chartsTarget = join(reportsDir, CHARTS_DIR);
-  await rm(chartsTarget, { recursive: true, force: true });
-  await mkdir(chartsTarget, { recursive: true });
-  for (const file of (await readdir(join(reportOutDir, CHARTS_DIR))).sort()) {
-    await writeFile(join(chartsTarget, file), await readFile(join(reportOutDir, CHARTS_DIR, file)));
-    files.push(`${CHARTS_DIR}/${file}`);
+  // Folders the report links into, each replaced whole: charts/ always, analyses/ when the params have analyses.
+  for (const folder of FOLDERS) {
+    const target = join(reportsDir, folder);
+    await rm(target, { recursive: true, force: true });
+    const source = join(reportOutDir, folder);
+    const entries = await readdir(source).catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" && folder !== CHARTS_DIR ? null : Promise.reject(error)));
+    if (entries === null) continue;
+    await mkdir(target, { recursive: true });
+    for (const file of entries.sort()) {
+      await writeFile(join(target, file), await readFile(join(source, file)));
+      files.push(`${folder}/${file}`);
+    }
   }
   return { provenance, files };
 }
