@@ -73,7 +73,7 @@ export function presentFilters(result: FiltersResult, experiment: string): Analy
     }
     return (
       `${layer.name}: ${kernels} kernels of ${layer.kernelHeight}×${layer.kernelWidth} (${layer.outChannels} out × ${layer.inChannels} in), weights within ±${layer.maxAbs.toFixed(3)}; ` +
-      `${weak} kernel${weak === 1 ? "" : "s"} stay below 10% of that peak.`
+      `${weak} kernel${weak === 1 ? " stays" : "s stay"} below 10% of that peak.`
     );
   });
   return {
