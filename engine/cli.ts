@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PipelineError, errorMessage, exitCodeFor } from "./errors.ts";
@@ -30,7 +31,8 @@ Options:
   --downstream         with --only: also the stages that depend on the matches
   --force PATTERN      rerun matching stages even if cached (repeatable)
   --dry-run            show what run would do (gc: what it would delete)
-  -j, --jobs N         stages run at once (default 1; training stages use one core each)
+  -j, --jobs N         stages run at once (default 1)
+  --threads N          threads each stage may use (default: cores / jobs, at least 1)
   --keep-going         after a failure, continue every branch that does not depend on it
   --verify             rehash every cached output instead of trusting unchanged file stats
   --wait SECONDS       if another run holds the project, wait this long for it (default 0)
@@ -75,6 +77,10 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
     const jobs = positiveInteger("--jobs", values.jobs ?? "1");
     const waitSeconds = values.wait === undefined ? 0 : positiveInteger("--wait", values.wait, true);
     if (values.backend) process.env.PIPELINE_BACKEND = values.backend; // read by ML stages, inherited by their child processes
+    // The CPU budget of one stage, inherited by stage processes (the wasm backend sizes its thread
+    // pool by it). Split between concurrent stages: threads that wait for a core only spin.
+    if (values.threads !== undefined) process.env.PIPELINE_STAGE_THREADS = String(positiveInteger("--threads", values.threads));
+    process.env.PIPELINE_STAGE_THREADS ??= String(Math.max(1, Math.floor(availableParallelism() / jobs)));
 
     const defaultParams = command === "check" && project.check ? project.check.defaultParams : "params.json";
     const paramsFile = values.params ? resolve(values.params) : join(project.root, defaultParams);
@@ -212,6 +218,7 @@ function parseCommandLine(argv: readonly string[]) {
         force: { type: "string", multiple: true },
         "dry-run": { type: "boolean" },
         jobs: { type: "string", short: "j" },
+        threads: { type: "string" },
         "keep-going": { type: "boolean" },
         verify: { type: "boolean" },
         wait: { type: "string" },

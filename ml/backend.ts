@@ -6,10 +6,12 @@
  * The native packages are optional dependencies that often fail to install (no prebuilt binary
  * for the platform), so they are loaded with a dynamic import() inside try/catch. The wasm backend
  * ships without some gradient kernels; ml/wasm/register-training-kernels.ts adds them and must run
- * before tf.setBackend("wasm").
+ * before tf.setBackend("wasm"). With PIPELINE_STAGE_THREADS > 1 the wasm backend runs its threaded
+ * build (ml/wasm/threads.ts); the thread count never changes results.
  */
 import { createRequire } from "node:module";
 import * as tf from "@tensorflow/tfjs";
+import { prepareThreadedWasm, stageThreadsFromEnv } from "./wasm/threads.ts";
 
 export type BackendPreference = "auto" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
 export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
@@ -87,7 +89,13 @@ async function activate(name: BackendName): Promise<Activated> {
       const wasm = await import("@tensorflow/tfjs-backend-wasm");
       const { registerWasmTrainingKernels } = await import("./wasm/register-training-kernels.ts");
       registerWasmTrainingKernels();
-      await setBackend("wasm");
+      const threads = stageThreadsFromEnv();
+      const threaded = threads > 1 ? prepareThreadedWasm(threads, tf.env(), wasm.setThreadsCount) : undefined;
+      try {
+        await setBackend("wasm");
+      } finally {
+        threaded?.restore();
+      }
       return {
         versions: { "tfjs-backend-wasm": wasm.version_wasm },
         details: {

@@ -149,7 +149,8 @@ export function buildModel(config: ModelConfig, seed: number): MnistModel {
   const layers: Layer[] = [];
   try {
     for (const build of builders) {
-      const layer = build({ inputShape, init: config.init, rng, scope });
+      const inputIsData = layers.every((l) => l.params.length === 0);
+      const layer = build({ inputShape, init: config.init, rng, scope, inputIsData });
       layers.push(layer);
       inputShape = layer.summary.outputShape;
     }

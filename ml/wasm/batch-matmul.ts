@@ -1,23 +1,34 @@
 /**
- * BatchMatMul / _FusedMatMul with transposeA or transposeB.
+ * BatchMatMul / _FusedMatMul for a Dense layer's forward and backward products.
  *
- * Why: the wasm kernel only hands the plain, unbatched case to XNNPACK's fully-connected operator;
- * any transpose falls back to a blocked scalar loop (~1 GFLOP/s vs ~14). Backprop through a Dense
- * layer asks for exactly those cases (dy·Wᵀ and xᵀ·dy), so we materialise a transpose with the
- * (memory-bound) Transpose kernel and call the stock kernel without transposes.
+ * Two costs of the stock kernel matter in training (tfjs-core always hands these kernels rank-3
+ * tensors, [1, m, k] for a plain matrix):
+ *  - Any transpose falls back to a blocked scalar loop (~1 GFLOP/s vs XNNPACK's ~14).
+ *  - XNNPACK packs the `b` operand and caches the packed copy per tensor, but in training every
+ *    weight is a new tensor after each optimizer step, so a Dense layer's weight is repacked every
+ *    step: ~12 ns per element on our machine, 10 ms for a 1568×500 weight, more than the
+ *    product itself (npm run bench -- --only kernels). A transpose costs ~5 ns per element.
  *
- * Which operand to transpose matters because XNNPACK packs its `b` operand on every call whose b
- * tensor it has not seen (its operator cache is keyed by b's tensor id, and in training every b
- * is new): packing and transposing both cost a few ns per element, so we pick the formulation
- * that moves fewer elements. For dy·Wᵀ ([m,k]·[n,k]ᵀ) with a small batch m, computing
- * (W·dyᵀ)ᵀ touches m·k + m·n elements instead of the 2·n·k of transposing and packing W.
+ * So we pick, per call, the formulation that moves the fewest elements, using C = A·B ⇔
+ * Cᵀ = Bᵀ·Aᵀ to make the small operand (the batch) the packed one:
+ *  - x·W with a W never seen before: (Wᵀ·xᵀ)ᵀ, packing xᵀ instead of W. A W seen before is
+ *    already packed (evaluation reuses one W for every batch), so it stays with the stock kernel.
+ *  - dy·Wᵀ (input gradient): (W·dyᵀ)ᵀ, no transpose of W at all.
+ *  - xᵀ·dy (weight gradient): transpose x explicitly; dy, the packed operand, is small.
  * The transposed temporaries are disposed right after, which also frees their cached operator.
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { type Attrs, type Info, asWasm, dispose, originalKernel, transposeLast2 } from "./kernel-utils.ts";
+import { type Attrs, type Info, asWasm, dispose, originalKernel, run, transposeLast2, view } from "./kernel-utils.ts";
 
 const plain = (attrs: Attrs | undefined): Attrs => ({ ...attrs, transposeA: false, transposeB: false });
+
+/** Costs per element, relative: XNNPACK packing a fresh `b` vs a Transpose (measured ~12 vs ~5 ns). */
+const PACK_COST = 12;
+const TRANSPOSE_COST = 5;
+
+/** `b` operands already packed by XNNPACK (keyed by dataId, which a new weight never reuses). */
+const packed = new WeakSet<object>();
 
 function stock(kernelName: string): tf.KernelFunc {
   const original = originalKernel(kernelName);
@@ -25,39 +36,81 @@ function stock(kernelName: string): tf.KernelFunc {
   return original;
 }
 
-/** a·b computed as (b'·a')ᵀ where b', a' are b, a in the layout the plain kernel wants. */
-function swapped(wasm: BackendWasm, a: Info, b: Info): Info {
-  const original = stock("BatchMatMul");
-  const outT = original({ inputs: { a, b }, backend: wasm, attrs: plain(undefined) }) as Info;
+/** A rank-2 view of a tensor that holds one matrix (rank 2, or leading dims all 1); else null. */
+function matrix(info: Info): Info | null {
+  const rank = info.shape.length;
+  if (rank < 2 || info.shape.slice(0, -2).some((d) => d !== 1)) return null;
+  return view(info, info.shape.slice(-2));
+}
+
+/** a·b (plain, 2-D) by the stock kernel; remembers that XNNPACK has now packed b. */
+function product(wasm: BackendWasm, a: Info, b: Info): Info {
+  packed.add(b.dataId);
+  return stock("BatchMatMul")({ inputs: { a, b }, backend: wasm, attrs: plain(undefined) }) as Info;
+}
+
+/** (p·q)ᵀ for 2-D p, q: the product in the orientation that packs q, then one transpose. */
+function transposedProduct(wasm: BackendWasm, p: Info, q: Info): Info {
+  const outT = product(wasm, p, q);
   const out = transposeLast2(wasm, outT);
   dispose(wasm, outT);
   return out;
 }
 
+/**
+ * The product of two single matrices, a: [m, k] (or [k, m] if transposeA), b: [k, n] (or [n, k]),
+ * without the stock kernel's transposed loops, or null when the stock kernel is the better choice.
+ */
+function singleProduct(wasm: BackendWasm, a: Info, b: Info, transposeA: boolean, transposeB: boolean): Info | null {
+  const [m = 0, k = 0] = transposeA ? [a.shape[1], a.shape[0]] : a.shape;
+  const n = (transposeB ? b.shape[0] : b.shape[1]) ?? 0;
+  if (transposeA && transposeB) return transposedProduct(wasm, b, a); // aᵀ·bᵀ = (b·a)ᵀ
+  if (transposeB) {
+    // a·bᵀ = (b·aᵀ)ᵀ: transposes a and the output and packs aᵀ, instead of transposing b and packing bᵀ.
+    if (TRANSPOSE_COST * (m * k + m * n) + PACK_COST * m * k >= (TRANSPOSE_COST + PACK_COST) * n * k) return null;
+    const aT = transposeLast2(wasm, a);
+    const out = transposedProduct(wasm, b, aT);
+    dispose(wasm, aT);
+    return out;
+  }
+  if (transposeA) {
+    const aT = transposeLast2(wasm, a);
+    const out = product(wasm, aT, b);
+    dispose(wasm, aT);
+    return out;
+  }
+  // a·b = (bᵀ·aᵀ)ᵀ when b is fresh and big enough that packing it costs more than the transposes.
+  if (packed.has(b.dataId)) return null;
+  if (TRANSPOSE_COST * (k * n + m * k + m * n) + PACK_COST * m * k >= PACK_COST * k * n) return null;
+  const aT = transposeLast2(wasm, a);
+  const bT = transposeLast2(wasm, b);
+  const out = transposedProduct(wasm, bT, aT);
+  dispose(wasm, aT, bT);
+  return out;
+}
+
+/** singleProduct on the kernel's (rank ≥ 2) inputs, reshaped back to the kernel's output rank. */
+function viaSingleProduct(wasm: BackendWasm, inputs: tf.NamedTensorInfoMap, attrs: Attrs | undefined): Info | null {
+  const a = matrix(inputs["a"] as Info);
+  const b = matrix(inputs["b"] as Info);
+  if (a === null || b === null) return null;
+  const out = singleProduct(wasm, a, b, attrs?.["transposeA"] === true, attrs?.["transposeB"] === true);
+  if (out === null) return null;
+  const rank = Math.max((inputs["a"] as Info).shape.length, (inputs["b"] as Info).shape.length);
+  return view(out, [...Array<number>(rank - 2).fill(1), ...out.shape]);
+}
+
 export const batchMatMulKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const original = stock("BatchMatMul");
+  const wasm = asWasm(backend);
+  const single = viaSingleProduct(wasm, inputs, attrs);
+  if (single !== null) return single;
   const transposeA = attrs?.["transposeA"] === true;
   const transposeB = attrs?.["transposeB"] === true;
-  if (!transposeA && !transposeB) return original({ inputs, backend, attrs });
-  const wasm = asWasm(backend);
-  const a = inputs["a"] as Info;
-  const b = inputs["b"] as Info;
-  const unbatched = a.shape.length === 2 && b.shape.length === 2;
-
-  if (unbatched && transposeA && transposeB) {
-    return swapped(wasm, b, a); // aᵀ·bᵀ = (b·a)ᵀ: packs a, transposes only the output
+  if (!transposeA && !transposeB) {
+    packed.add((inputs["b"] as Info).dataId);
+    return stock("BatchMatMul")({ inputs, backend, attrs });
   }
-  if (unbatched && transposeB) {
-    const [m = 0, k = 0] = a.shape;
-    const n = b.shape[0] ?? 0;
-    if (2 * m * k + m * n < 2 * n * k) {
-      const aT = transposeLast2(wasm, a); // a·bᵀ = (b·aᵀ)ᵀ
-      const out = swapped(wasm, b, aT);
-      dispose(wasm, aT);
-      return out;
-    }
-  }
-  return explicitTranspose(original)({ inputs, backend, attrs });
+  return explicitTranspose(stock("BatchMatMul"))({ inputs, backend, attrs });
 };
 
 /** Transposes whichever operand is flagged, then runs `kernel` without transposes. */
@@ -77,9 +130,29 @@ function explicitTranspose(kernel: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
-/** _FusedMatMul adds bias/activation on the output, so it keeps the output orientation. */
+/**
+ * _FusedMatMul adds a bias and applies an activation to the product. A Dense layer's forward
+ * (bias, no activation) goes through singleProduct plus one Add; anything else keeps the stock
+ * kernel, with explicit transposes if asked for.
+ */
 export const fusedMatMulKernel: tf.KernelFunc = (args) => {
   const original = stock("_FusedMatMul");
-  if (args.attrs?.["transposeA"] !== true && args.attrs?.["transposeB"] !== true) return original(args);
+  const { inputs, attrs } = args;
+  const wasm = asWasm(args.backend);
+  const linear = (attrs?.["activation"] ?? "linear") === "linear" && inputs["preluActivationWeights"] === undefined;
+  if (linear) {
+    const result = viaSingleProduct(wasm, inputs, attrs);
+    if (result !== null) {
+      const bias = inputs["bias"] as Info | undefined;
+      if (bias === undefined) return result;
+      const out = run(wasm, "Add", { a: result, b: bias });
+      dispose(wasm, result);
+      return out;
+    }
+  }
+  if (attrs?.["transposeA"] !== true && attrs?.["transposeB"] !== true) {
+    packed.add((inputs["b"] as Info).dataId);
+    return original(args);
+  }
   return explicitTranspose(original)(args);
 };

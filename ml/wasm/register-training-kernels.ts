@@ -9,6 +9,7 @@
  *  - BatchMatMul / _FusedMatMul with transposes: stock falls off XNNPACK. batch-matmul.ts
  *  - Sum / Mean over leading axes (bias grads, BN moments): stock transposes first. reduce-leading.ts
  *  - Slice: stock copies the whole input per slice (batching a dataset). slice.ts
+ *  - Identity: stock copies; the gradient tape clones every saved tensor through it. identity.ts
  *
  * Each override handles only the cases it is faster or more correct for and hands the rest to the
  * stock kernel. Gradients themselves still come from tfjs-core's gradient functions: Relu, Sigmoid,
@@ -21,6 +22,7 @@ import { batchMatMulKernel, fusedMatMulKernel } from "./batch-matmul.ts";
 import { conv2dBackpropFilterKernel } from "./conv2d-backprop-filter.ts";
 import { conv2dBackpropInputKernel } from "./conv2d-backprop-input.ts";
 import { originalConfig, rememberOriginal } from "./kernel-utils.ts";
+import { identityKernel } from "./identity.ts";
 import { maxPoolGradKernel } from "./max-pool-grad.ts";
 import { meanKernel, sumKernel } from "./reduce-leading.ts";
 import { sliceKernel } from "./slice.ts";
@@ -36,6 +38,7 @@ const kernels: Record<string, tf.KernelFunc> = {
   Slice: sliceKernel,
   Sum: sumKernel,
   Mean: meanKernel,
+  Identity: identityKernel,
 };
 
 /** The kernel names `registerWasmTrainingKernels` provides for 'wasm'. */
