@@ -94,7 +94,7 @@ async function activate(name: BackendName): Promise<Activated> {
       try {
         await setBackend("wasm");
       } finally {
-        threaded?.restore();
+        threaded?.restore(tf.getBackend() === "wasm" ? (tf.backend() as { wasm?: unknown }).wasm : undefined);
       }
       return {
         versions: { "tfjs-backend-wasm": wasm.version_wasm },

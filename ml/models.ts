@@ -13,6 +13,7 @@ import type { ModelConfig } from "./config.ts";
 import { MNIST_CLASSES, MNIST_IMAGE_HEIGHT, MNIST_IMAGE_WIDTH } from "./mnist-files.ts";
 import { architectureLayers } from "./model/architectures.ts";
 import type { ForwardContext, Layer, LayerSummary, NamedVariable } from "./model/layers.ts";
+import { type ParameterSplit, splitParameters } from "./model/summary.ts";
 import { Rng, assertSeed, deriveSeed } from "./random.ts";
 
 export type { ForwardContext, LayerKind, LayerSummary, NamedVariable } from "./model/layers.ts";
@@ -22,15 +23,9 @@ export const INPUT_SHAPE = [MNIST_IMAGE_HEIGHT, MNIST_IMAGE_WIDTH, 1] as const;
 
 let modelCounter = 0;
 
-export interface ModelSummary {
+/** The layers and 002's conv / fc split of parameters and neurons (ml/model/summary.ts). */
+export interface ModelSummary extends ParameterSplit {
   layers: LayerSummary[];
-  totalParams: number;
-  /** Parameters of conv / fc layers (002's split); BatchNorm's gamma/beta are in otherParams. */
-  convParams: number;
-  fcParams: number;
-  otherParams: number;
-  convNeurons: number;
-  fcNeurons: number;
 }
 
 export class MnistModel {
@@ -70,16 +65,7 @@ export class MnistModel {
 
   summary(): ModelSummary {
     const layers = this.layers.map((l) => ({ ...l.summary, outputShape: [...l.summary.outputShape] }));
-    const sum = (pick: (l: LayerSummary) => number): number => layers.reduce((n, l) => n + pick(l), 0);
-    return {
-      layers,
-      totalParams: sum((l) => l.params),
-      convParams: sum((l) => (l.kind === "conv" ? l.params : 0)),
-      fcParams: sum((l) => (l.kind === "fc" ? l.params : 0)),
-      otherParams: sum((l) => (l.kind === "other" ? l.params : 0)),
-      convNeurons: sum((l) => (l.kind === "conv" ? l.neurons : 0)),
-      fcNeurons: sum((l) => (l.kind === "fc" ? l.neurons : 0)),
-    };
+    return { layers, ...splitParameters(layers) };
   }
 
   /** Logits [batch, 10] for images [batch, 28, 28, 1]. Caller owns the result (use inside tf.tidy). */

@@ -42,8 +42,15 @@ export function stageThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): numbe
 }
 
 export interface ThreadedWasm {
-  /** Call right after the backend initialised: puts os.cpus back. */
-  restore(): void;
+  /**
+   * Call right after the backend initialised (with its Emscripten module): puts os.cpus back and
+   * unrefs the pool's workers, which would otherwise keep the process alive after its work ends.
+   */
+  restore(module: unknown): void;
+}
+
+interface EmscriptenThreads {
+  PThread?: { unusedWorkers: Array<{ unref(): void }>; runningWorkers: Array<{ unref(): void }> };
 }
 
 /**
@@ -80,7 +87,13 @@ export function prepareThreadedWasm(
   flags.set("WASM_HAS_MULTITHREAD_SUPPORT", true);
   setThreadsCount(threads);
   // URL.createObjectURL stays patched: Emscripten starts more pool workers later when needed.
-  return { restore: () => void (os.cpus = cpus) };
+  return {
+    restore: (module) => {
+      os.cpus = cpus;
+      const pool = (module as EmscriptenThreads | undefined)?.PThread;
+      for (const worker of [...(pool?.unusedWorkers ?? []), ...(pool?.runningWorkers ?? [])]) worker.unref();
+    },
+  };
 }
 
 function writeOnce(text: string): string {

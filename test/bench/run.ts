@@ -1,15 +1,23 @@
 import { writeFile, mkdir } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { baseEnvironment } from "../../engine/environment.ts";
 import { benchEngineNoop } from "./engine-noop.ts";
-import { benchTraining } from "./training.ts";
+import { benchTraining, type TrainingBench } from "./training.ts";
 
 /**
- * `npm run bench [-- --only engine|training] [--images N] [--arch simple,lenet]`: speed figures,
- * printed for people and written to reports/bench.json for machines. Timings live here, never in tests.
+ * `npm run bench [-- --only engine|training] [--images N] [--epochs N] [--threads 1,2] [--arch simple,lenet]`:
+ * speed figures, printed for people and written to reports/bench.json for machines. Timings live
+ * here, never in tests. Kernel-level before/after timings: `npx tsx test/bench/kernels.ts`.
  */
 const { values } = parseArgs({
-  options: { only: { type: "string" }, images: { type: "string" }, arch: { type: "string" } },
+  options: {
+    only: { type: "string" },
+    images: { type: "string" },
+    epochs: { type: "string" },
+    threads: { type: "string" },
+    arch: { type: "string" },
+  },
 });
 const results: Record<string, unknown> = { environment: baseEnvironment(), date: new Date().toISOString() };
 
@@ -20,12 +28,22 @@ if (!values.only || values.only === "engine") {
     `(min ${engine.noopSeconds.min.toFixed(3)}, max ${engine.noopSeconds.max.toFixed(3)}, ${engine.noopSeconds.runs} runs); cold run ${engine.coldSeconds.toFixed(2)} s`);
 }
 if (!values.only || values.only === "training") {
-  const training = await benchTraining(Number(values.images ?? 3200), values.arch?.split(","));
-  results.training = training;
-  console.log(`training on ${training.backend} (${Object.entries(training.versions).map(([k, v]) => `${k} ${v}`).join(", ")}):`);
-  for (const row of training.rows) {
-    console.log(`  ${row.arch.padEnd(9)} batch ${String(row.batchSize).padStart(3)}  ${Math.round(row.imagesPerSecond).toString().padStart(6)} images/s  (${row.images} images)`);
+  const images = Number(values.images ?? 3200);
+  const epochs = Number(values.epochs ?? 3);
+  const threadCounts = (values.threads ?? [...new Set([1, availableParallelism()])].join(",")).split(",").map(Number);
+  const training: TrainingBench[] = [];
+  for (const threads of threadCounts) {
+    const bench = await benchTraining(images, epochs, threads, values.arch?.split(","));
+    training.push(bench);
+    const details = Object.entries(bench.details).map(([k, v]) => `${k} ${String(v)}`).join(", ");
+    console.log(`training on ${bench.backend} (${details}; ${Object.entries(bench.versions).filter(([k]) => k === "tfjs-core" || k.startsWith("tfjs-backend-wasm") || k.startsWith("tfjs-node")).map(([k, v]) => `${k} ${v}`).join(", ")}):`);
+    for (const row of bench.rows) {
+      const ratio = row.imagesPerSecond / row.pytorchImagesPerSecond;
+      console.log(`  ${row.arch.padEnd(9)} batch ${String(row.batchSize).padStart(3)}  ${Math.round(row.imagesPerSecond).toString().padStart(6)} images/s` +
+        `  (PyTorch ${row.pytorchImagesPerSecond}: ${ratio.toFixed(2)}x; epochs ${row.epochs.map((r) => Math.round(r)).join(" / ")} of ${row.images} images)`);
+    }
   }
+  results.training = training;
 }
 await mkdir("reports", { recursive: true });
 await writeFile("reports/bench.json", JSON.stringify(results, null, 2) + "\n");

@@ -153,7 +153,8 @@ test("maxPool gradient matches cpu, including ties and windows with max ≤ 0", 
 
 test("matMul with every transpose combination matches cpu, and so do its gradients", async () => {
   // [m, k, n]: batch-like m small (the swapped dy·Wᵀ path), and m large (explicit transpose).
-  const sizes: [number, number, number][] = [[4, 37, 53], [64, 50, 157], [53, 37, 4], [5, 7, 3], [1, 9, 1]];
+  // [8, 300, 200]: a fresh weight big enough that x·W runs as (Wᵀ·xᵀ)ᵀ.
+  const sizes: [number, number, number][] = [[4, 37, 53], [64, 50, 157], [53, 37, 4], [5, 7, 3], [1, 9, 1], [8, 300, 200]];
   for (const [m, k, n] of sizes) {
     for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
       await assertSameOnCpu(`matMul ${m}x${k}x${n} ${ta} ${tb}`, () => {
@@ -176,6 +177,28 @@ test("matMul with every transpose combination matches cpu, and so do its gradien
       tf.fused.matMul({ a: rnd([9, 6]), b: rnd([9, 11]), transposeA: true, bias }),
     ];
   });
+  await assertSameOnCpu("fused matMul of a Dense layer: fresh weight, then the same weight again", () => {
+    const w = rnd([301, 199]);
+    const bias = rnd([199]);
+    const first = tf.fused.matMul({ a: rnd([7, 301]), b: w, bias }); // w not packed yet: transposed formulation
+    const again = tf.fused.matMul({ a: rnd([7, 301]), b: w, bias }); // w packed: the stock kernel
+    const x = rnd([5, 301]);
+    const [gx, gw, gb] = tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) =>
+      tf.fused.matMul({ a: p as tf.Tensor2D, b: q as tf.Tensor2D, bias: r }).square().sum())([x, rnd([301, 199]), rnd([199])]);
+    return [first, again, gx!, gw!, gb!];
+  });
+});
+
+test("Identity shares the buffer: a clone outlives its source and nothing leaks", () => {
+  const before = tf.memory().numBytes;
+  const x = tf.tensor([1, 2, 3, 4.5], [2, 2]);
+  const y = tf.clone(x);
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4.5]);
+  const z = tf.add(y, 1); // still a valid kernel input
+  assert.deepEqual(Array.from(z.dataSync()), [2, 3, 4, 5.5]);
+  tf.dispose([y, z]);
+  assert.equal(tf.memory().numBytes, before);
 });
 
 test("slice matches cpu exactly", async () => {
