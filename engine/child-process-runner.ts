@@ -47,7 +47,11 @@ export function runInChildProcess<Params>(session: Session<Params>, stage: Stage
       context.signal.removeEventListener("abort", onAbort);
       if (error) reject(error);
       else resolve();
-      if (child.exitCode === null) child.kill("SIGTERM");
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        // A child that ignores SIGTERM must not keep the whole run waiting for it.
+        setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS).unref();
+      }
     };
     const onAbort = (): void => {
       child.kill("SIGTERM");

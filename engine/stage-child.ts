@@ -9,6 +9,13 @@ const send = (message: ChildMessage): void => {
   process.send?.(message);
 };
 
+/** Resolves once the message has been handed to the IPC channel. */
+const sendLast = (message: ChildMessage): Promise<void> =>
+  new Promise((resolve) => {
+    if (!process.send) return resolve();
+    process.send(message, undefined, {}, () => resolve());
+  });
+
 process.once("message", async (message: ParentMessage) => {
   try {
     const module = (await import(pathToFileURL(message.projectModule).href)) as { project: ProjectDefinition<unknown> };
@@ -28,9 +35,13 @@ process.once("message", async (message: ParentMessage) => {
       recordEnvironment: (facts) => send({ type: "environment", facts }),
       signal: controller.signal,
     });
-    send({ type: "done" });
+    await sendLast({ type: "done" });
   } catch (error) {
-    send({ type: "error", message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    process.exitCode = 1;
+    await sendLast({ type: "error", message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   }
   process.disconnect?.();
+  // Exit explicitly: a stage may leave handles that keep a process alive (worker threads of a
+  // threaded backend, a library's timer), and its outputs are already written and reported.
+  process.exit();
 });

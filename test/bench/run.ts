@@ -6,9 +6,10 @@ import { benchEngineNoop } from "./engine-noop.ts";
 import { benchTraining, type TrainingBench } from "./training.ts";
 
 /**
- * `npm run bench [-- --only engine|training] [--images N] [--epochs N] [--threads 1,2] [--arch simple,lenet]`:
+ * `npm run bench [-- --only engine|training|kernels] [--images N] [--epochs N] [--threads 1,2] [--arch simple,lenet]`:
  * speed figures, printed for people and written to reports/bench.json for machines. Timings live
- * here, never in tests. Kernel-level before/after timings: `npx tsx test/bench/kernels.ts`.
+ * here, never in tests. `--only kernels` runs test/bench/kernels.ts: each wasm training kernel
+ * with the stock kernels and with ours (its own output; `--quick` there for a short run).
  */
 const { values } = parseArgs({
   options: {
@@ -44,6 +45,12 @@ if (!values.only || values.only === "training") {
     }
   }
   results.training = training;
+}
+if (values.only === "kernels") {
+  const { execFileSync } = await import("node:child_process");
+  const { fileURLToPath } = await import("node:url");
+  execFileSync(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./kernels.ts", import.meta.url))], { stdio: "inherit" });
+  process.exit(0);
 }
 await mkdir("reports", { recursive: true });
 await writeFile("reports/bench.json", JSON.stringify(results, null, 2) + "\n");

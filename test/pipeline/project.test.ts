@@ -70,3 +70,29 @@ test("tiny profile: trains for real, reruns nothing, and a change to one experim
     report: "ran",
   });
 });
+
+test("a stage on the threaded wasm build (PIPELINE_STAGE_THREADS=2) finishes and its process exits", { timeout: 300_000 }, async () => {
+  const workDir = await tinyWorkDir("threads-");
+  const paramsFile = join(workDir, "params.json");
+  const params = tinyParams();
+  delete params.experiments["lenet-adam"];
+  await writeFile(paramsFile, JSON.stringify(params));
+  const saved = { threads: process.env.PIPELINE_STAGE_THREADS, backend: process.env.PIPELINE_BACKEND };
+  process.env.PIPELINE_STAGE_THREADS = "2"; // inherited by the stage processes, as the CLI sets it
+  process.env.PIPELINE_BACKEND = "wasm";
+  try {
+    // The pool's worker threads used to keep the stage process alive after its work: the run
+    // then never returned (this test's timeout catches that).
+    const summary = await executeStages(await Session.open(project, { paramsFile, workDir }), { jobs: 1, only: ["evaluate@conv1-sgd"] });
+    assert.equal(summary.ok, true, JSON.stringify(summary.outcomes));
+  } finally {
+    for (const [name, value] of [["PIPELINE_STAGE_THREADS", saved.threads], ["PIPELINE_BACKEND", saved.backend]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+  const session = await Session.open(project, { paramsFile, workDir });
+  for (const stage of ["train@conv1-sgd", "evaluate@conv1-sgd"]) {
+    assert.equal(session.lock.stages[stage]?.environment["backend:threads"], "2", `${stage} ran with 2 threads`);
+  }
+});
