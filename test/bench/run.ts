@@ -9,7 +9,7 @@ import { benchTraining, type TrainingBench } from "./training.ts";
  * `npm run bench [-- --only engine|training|kernels] [--images N] [--epochs N] [--threads 1,2] [--arch simple,lenet]`:
  * speed figures, printed for people and written to reports/bench.json for machines. Timings live
  * here, never in tests. `--only kernels` runs test/bench/kernels.ts: each wasm training kernel
- * with the stock kernels and with ours (its own output; `--quick` there for a short run).
+ * with the stock kernels and with ours (`--quick` for a short run).
  */
 const { values } = parseArgs({
   options: {
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     epochs: { type: "string" },
     threads: { type: "string" },
     arch: { type: "string" },
+    quick: { type: "boolean" },
   },
 });
 const results: Record<string, unknown> = { environment: baseEnvironment(), date: new Date().toISOString() };
@@ -49,7 +50,7 @@ if (!values.only || values.only === "training") {
 if (values.only === "kernels") {
   const { execFileSync } = await import("node:child_process");
   const { fileURLToPath } = await import("node:url");
-  execFileSync(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./kernels.ts", import.meta.url))], { stdio: "inherit" });
+  execFileSync(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./kernels.ts", import.meta.url)), ...(values.quick ? ["--quick"] : [])], { stdio: "inherit" });
   process.exit(0);
 }
 await mkdir("reports", { recursive: true });
