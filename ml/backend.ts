@@ -90,7 +90,14 @@ async function activate(name: BackendName): Promise<Activated> {
       const { registerWasmTrainingKernels } = await import("./wasm/register-training-kernels.ts");
       registerWasmTrainingKernels();
       const threads = stageThreadsFromEnv();
-      const threaded = threads > 1 ? prepareThreadedWasm(threads, tf.env(), wasm.setThreadsCount) : undefined;
+      let threaded: ReturnType<typeof prepareThreadedWasm> | undefined;
+      let threadsUnavailable: string | undefined;
+      try {
+        threaded = threads > 1 ? prepareThreadedWasm(threads, tf.env(), wasm.setThreadsCount) : undefined;
+      } catch (error) {
+        // Threads only change speed: without them (e.g. no writable temp dir) wasm still trains.
+        threadsUnavailable = firstLine((error as Error).message);
+      }
       try {
         await setBackend("wasm");
       } finally {
@@ -102,6 +109,7 @@ async function activate(name: BackendName): Promise<Activated> {
           simd: Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")),
           multithread: Boolean(await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")),
           threads: wasm.getThreadsCount(),
+          ...(threadsUnavailable === undefined ? {} : { threadsUnavailable }),
         },
       };
     }
