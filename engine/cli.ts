@@ -79,8 +79,12 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
     if (values.backend) process.env.PIPELINE_BACKEND = values.backend; // read by ML stages, inherited by their child processes
     // The CPU budget of one stage, inherited by stage processes (the wasm backend sizes its thread
     // pool by it). Split between concurrent stages: threads that wait for a core only spin.
-    if (values.threads !== undefined) process.env.PIPELINE_STAGE_THREADS = String(positiveInteger("--threads", values.threads));
-    process.env.PIPELINE_STAGE_THREADS ??= String(Math.max(1, Math.floor(availableParallelism() / jobs)));
+    const threads = values.threads ?? process.env.PIPELINE_STAGE_THREADS;
+    process.env.PIPELINE_STAGE_THREADS = String(
+      threads === undefined
+        ? Math.max(1, Math.floor(availableParallelism() / jobs))
+        : positiveInteger(values.threads === undefined ? "PIPELINE_STAGE_THREADS" : "--threads", threads),
+    );
 
     const defaultParams = command === "check" && project.check ? project.check.defaultParams : "params.json";
     const paramsFile = values.params ? resolve(values.params) : join(project.root, defaultParams);

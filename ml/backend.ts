@@ -40,6 +40,7 @@ export async function selectBackend(preferred: BackendPreference): Promise<Selec
   if (preferred !== "auto" && !ORDER.includes(preferred)) {
     throw new Error(`unknown backend "${String(preferred)}": use auto, ${ORDER.join(", ")}`);
   }
+  stageThreadsFromEnv(); // a bad value is the user's to fix, not a reason for auto to skip wasm
   const candidates = preferred === "auto" ? ORDER : [preferred];
   const skipped: SelectedBackend["skipped"] = [];
   for (const name of candidates) {

@@ -120,6 +120,9 @@ test("CLI: status --json, dag --mermaid, usage errors, gc", async () => {
   const usage = await rig.spawnCli(["run", "--jbos", "2"]).done;
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /Unknown option '--jbos'/);
+  const threads = await rig.spawnCli(["run", "--threads", "0"]).done;
+  assert.equal(threads.code, 2);
+  assert.match(threads.stderr, /--threads expects a positive whole number, got "0"/);
   assert.equal((await rig.spawnCli(["run"]).done).code, 0);
   await rig.editParams((params) => (params.side.value = 1));
   const status = await rig.spawnCli(["status", "--json"]).done;

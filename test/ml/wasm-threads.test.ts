@@ -48,3 +48,15 @@ test("PIPELINE_STAGE_THREADS must be a positive integer", () => {
     assert.throws(() => stageThreadsFromEnv({ PIPELINE_STAGE_THREADS: bad }), /PIPELINE_STAGE_THREADS must be a positive integer, got "/);
   }
 });
+
+test("a bad PIPELINE_STAGE_THREADS is an error, not a reason for auto to skip wasm", async () => {
+  const { selectBackend } = await import("../../ml/backend.ts");
+  const saved = process.env.PIPELINE_STAGE_THREADS;
+  process.env.PIPELINE_STAGE_THREADS = "two";
+  try {
+    await assert.rejects(selectBackend("auto"), /PIPELINE_STAGE_THREADS must be a positive integer, got "two"/);
+  } finally {
+    if (saved === undefined) delete process.env.PIPELINE_STAGE_THREADS;
+    else process.env.PIPELINE_STAGE_THREADS = saved;
+  }
+});
