@@ -7,6 +7,9 @@ import { sha256 } from "./canonical-json.ts";
 /**
  * The code a stage runs: its own file plus every project file it imports at run time, transitively
  * (static and dynamic `import`), each with its SHA-256, plus the version of every package it imports.
+ * A file a module reads through `new URL("./literal/path", import.meta.url)` (an asset: the
+ * hand-written wasm kernels) counts as its code too, hashed byte for byte; write such URLs with a
+ * literal path, since a computed one cannot be followed.
  * Type-only imports are skipped — they vanish at run time, so changing a type file must not rerun
  * training. The engine's own files are skipped too: it is the build tool, not the stage's code (as
  * DVC's version is not part of a stage's hash), so improving the engine never retrains anything;
@@ -28,6 +31,7 @@ interface ParsedFile {
 
 const STATIC_IMPORT = /(?:^|[\s;}])(import|export)\s+(type\s+)?(?:[\w*${}\s,]*?\s*from\s*)?["']([^"'\n]+)["']/g;
 const DYNAMIC_IMPORT = /\bimport\(\s*["']([^"'\n]+)["']\s*\)/g;
+const ASSET_URL = /\bnew\s+URL\(\s*["'](\.{1,2}\/[^"'\n]+)["']\s*,\s*import\.meta\.url\s*\)/g;
 const RESOLVABLE_EXTENSIONS = ["", ".ts", "/index.ts"];
 const ENGINE_DIR = dirname(fileURLToPath(import.meta.url)) + sep;
 
@@ -61,16 +65,24 @@ export class CodeFingerprinter {
   #parse(file: string): ParsedFile {
     const cached = this.#parsed.get(file);
     if (cached) return cached;
-    const source = readFileSync(file, "utf8");
+    const bytes = readFileSync(file); // hashed as bytes: assets need not be text
     const specifiers: string[] = [];
+    const assets: string[] = [];
     if (/\.[cm]?[jt]s$/.test(file)) {
+      const source = bytes.toString("utf8");
       for (const match of source.matchAll(STATIC_IMPORT)) {
         const isTypeOnly = match[2] !== undefined;
         if (!isTypeOnly && match[3]) specifiers.push(match[3]);
       }
       for (const match of source.matchAll(DYNAMIC_IMPORT)) if (match[1]) specifiers.push(match[1]);
+      for (const match of source.matchAll(ASSET_URL)) if (match[1]) assets.push(match[1]);
     }
-    const parsed: ParsedFile = { hash: sha256(source), localImports: [], packageImports: [] };
+    const parsed: ParsedFile = { hash: sha256(bytes), localImports: [], packageImports: [] };
+    for (const asset of assets) {
+      const path = resolve(dirname(file), asset);
+      if (!statSync(path, { throwIfNoEntry: false })?.isFile()) throw new Error(`${file}: the asset "${asset}" does not exist`);
+      parsed.localImports.push(path);
+    }
     for (const specifier of specifiers) {
       if (specifier.startsWith("node:") || builtinModules.includes(specifier)) continue;
       if (specifier.startsWith(".") || specifier.startsWith("/")) {

@@ -11,6 +11,10 @@
  *   Adam      m = b1 * m + (1 - b1) * g;  v = b2 * v + (1 - b2) * g^2;  t += 1
  *             p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)          b1 0.9, b2 0.999, eps 1e-8
  * No weight decay, dampening, nesterov, centered or amsgrad: the studies use none.
+ *
+ * Where the backend has a fused update kernel (wasm: ml/wasm/optimizer-updates.ts), one kernel
+ * call does a parameter's whole update with the same f32 operations in the same order, so the
+ * result is bit for bit that of the tensor formulation written out below.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { OptimizerConfig, OptimizerName } from "./config.ts";
@@ -87,6 +91,14 @@ abstract class Base implements TorchOptimizer {
   }
 }
 
+type FusedUpdate = "SgdUpdate" | "SgdMomentumUpdate" | "RmspropUpdate" | "AdamUpdate";
+
+/** The updated [parameter, ...slots] from a fused kernel, or undefined if the backend has none. */
+function fusedUpdate(name: FusedUpdate, inputs: Record<string, tf.Tensor>, attrs: Record<string, number>): tf.Tensor[] | undefined {
+  if (tf.getKernel(name, tf.getBackend()) === undefined) return undefined;
+  return tf.engine().runKernel(name, inputs, attrs) as unknown as tf.Tensor[];
+}
+
 class Sgd extends Base {
   readonly name = "sgd" as const;
   constructor(
@@ -99,11 +111,18 @@ class Sgd extends Base {
 
   protected update(p: tf.Variable, g: tf.Tensor): void {
     if (this.momentum === 0) {
-      p.assign(tf.sub(p, tf.mul(g, this.lr)));
+      const [fusedP] = fusedUpdate("SgdUpdate", { p, g }, { lr: this.lr }) ?? [];
+      p.assign(fusedP ?? tf.sub(p, tf.mul(g, this.lr)));
       return;
     }
     // buf starts at 0, so the first step gives buf = g, as torch's clone(grad).
     const [buf] = this.slots(p, 1) as [tf.Variable];
+    const fused = fusedUpdate("SgdMomentumUpdate", { p, g, buf }, { momentum: this.momentum, lr: this.lr });
+    if (fused !== undefined) {
+      buf.assign(fused[1]!);
+      p.assign(fused[0]!);
+      return;
+    }
     buf.assign(tf.add(tf.mul(buf, this.momentum), g));
     p.assign(tf.sub(p, tf.mul(buf, this.lr)));
   }
@@ -120,6 +139,12 @@ class RmsProp extends Base {
 
   protected update(p: tf.Variable, g: tf.Tensor): void {
     const [v] = this.slots(p, 1) as [tf.Variable];
+    const fused = fusedUpdate("RmspropUpdate", { p, g, v }, { alpha: RMSPROP_ALPHA, oneMinusAlpha: 1 - RMSPROP_ALPHA, lr: this.lr, eps: RMSPROP_EPS });
+    if (fused !== undefined) {
+      v.assign(fused[1]!);
+      p.assign(fused[0]!);
+      return;
+    }
     v.assign(tf.add(tf.mul(v, RMSPROP_ALPHA), tf.mul(tf.square(g), 1 - RMSPROP_ALPHA)));
     p.assign(tf.sub(p, tf.div(tf.mul(g, this.lr), tf.add(tf.sqrt(v), RMSPROP_EPS))));
   }
@@ -141,10 +166,21 @@ class Adam extends Base {
 
   protected update(p: tf.Variable, g: tf.Tensor): void {
     const [m, v] = this.slots(p, 2) as [tf.Variable, tf.Variable];
+    const stepSize = this.lr / (1 - ADAM_BETA1 ** this.t);
+    const sqrtBias2 = Math.sqrt(1 - ADAM_BETA2 ** this.t);
+    const fused = fusedUpdate("AdamUpdate", { p, g, m, v }, {
+      beta1: ADAM_BETA1, oneMinusBeta1: 1 - ADAM_BETA1, beta2: ADAM_BETA2, oneMinusBeta2: 1 - ADAM_BETA2,
+      sqrtBias2, eps: ADAM_EPS, stepSize,
+    });
+    if (fused !== undefined) {
+      m.assign(fused[1]!);
+      v.assign(fused[2]!);
+      p.assign(fused[0]!);
+      return;
+    }
     m.assign(tf.add(tf.mul(m, ADAM_BETA1), tf.mul(g, 1 - ADAM_BETA1)));
     v.assign(tf.add(tf.mul(v, ADAM_BETA2), tf.mul(tf.square(g), 1 - ADAM_BETA2)));
-    const stepSize = this.lr / (1 - ADAM_BETA1 ** this.t);
-    const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(1 - ADAM_BETA2 ** this.t)), ADAM_EPS);
+    const denom = tf.add(tf.div(tf.sqrt(v), sqrtBias2), ADAM_EPS);
     p.assign(tf.sub(p, tf.mul(tf.div(m, denom), stepSize)));
   }
 }

@@ -3,41 +3,36 @@
  *
  *   dW[i,j,c,o] = Σ_{n,y,x} xPad[n, y·s + i, x·s + j, c] · dy[n, y, x, o]
  *
- * Two formulations, both ending in XNNPACK:
+ * Two formulations:
+ *  - direct: hand-written wasm SIMD (simd/kernels.wat `conv_filter_grad`). Per image, each
+ *    (tap, channel) row of dW stays in registers while the image's dy streams past; dy is never
+ *    transposed or packed. It wins for every unit-stride layer of the studies.
  *  - convolution: the sum is itself a convolution once batch and channels swap roles. Take the
  *    input's channels as a batch and its batch as channels, xᵀ = [C, H, W, N], and use
  *    dyᵀ = [oh, ow, N, O] as the filter, dilated by the forward stride. Conv2D(xᵀ, dyᵀ, stride 1,
  *    dilation s, the forward pads) gives [C, fh', fw', O] (fh' > fh when the forward conv dropped
- *    trailing rows; we cut those), and one transpose yields [fh, fw, C, O]. No im2col buffer, but
- *    dy is handled three times (our transpose, the Conv2D kernel's filter transpose, XNNPACK
- *    packing), which dominates when C is small: a 1-channel first layer does 18 FLOPs per dy
- *    element.
- *  - im2col (stride 1, fh·fw·C ≤ 2·O): Pᵀ[(i,j,c), (n,y,x)] = xPad[n, y+i, x+j, c] built by
- *    copying fh·fw shifted windows of the channel-major input (in JS, straight between wasm heap
- *    buffers: PadV2 on such thin tensors is slower than the whole copy), then one plain MatMul
- *    Pᵀ·dy = [fh·fw·C, O], already in filter layout. dy is only packed once by XNNPACK.
+ *    trailing rows; we cut those), and one transpose yields [fh, fw, C, O]. XNNPACK packs dy afresh
+ *    every step (it is a new "filter" each time); still, for conv1's 8×8 stride-2 layer, where the
+ *    direct loop skips through x, it is the faster one.
+ * An im2col + MatMul formulation (session 3) lost to the direct kernel everywhere and was removed.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { asWasm, dispose, padsOf, run, slice, transpose, view, type Info } from "./kernel-utils.ts";
+import { asWasm, dispose, padsOf, run, slice, transpose, type Info } from "./kernel-utils.ts";
+import { heapOffset, simdKernels } from "./simd/kernels.ts";
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
-export type FilterGradMethod = "conv" | "im2col";
-
-/** Pᵀ above this many elements (64 MB) is not worth its memory; use the convolution instead. */
-const MAX_IM2COL_ELEMENTS = 16 * 1024 * 1024;
+export type FilterGradMethod = "conv" | "direct";
 
 /**
- * im2col builds fh·fw·C rows of Pᵀ (one pass over N·oh·ow each) and saves the convolution's two
- * extra passes over dy (N·oh·ow·O), so it wins when fh·fw·C ≲ 2·O. Benchmarked at batch 64:
- * 3x3 1→32 (9 rows) 22 vs 36 ms, 5x5 1→20 (25) 15 vs 20 ms, 3x3 4→16 (36) a tie,
- * 9x9 1→8 (81) 28 vs 13 ms and 3x3 8→16 (72) 12 vs 6 ms for the convolution.
+ * `npm run bench -- --only kernels` (fresh operands per sample, one thread, batch 64, idle
+ * machine), ms, convolution → direct: 3×3 1→32 @28 33 → 3.0 · 3×3 32→32 @14 25 → 15 ·
+ * 3×3 64→64 @14 97 → 60 · 5×5 1→20 20 → 4.1 · 5×5 20→50 23 → 21 · 9×9 1→8 12 → 9.3 ·
+ * 9×9 8→16 102 → 74. Strided layers stay on the convolution: for conv1's 8×8 stride-2 layer a
+ * one-off comparison gave 1.4 ms for it against 1.7 for the direct loop, which skips through x.
  */
 export function chooseMethod(info: ConvInfo): FilterGradMethod {
-  const rows = info.filterHeight * info.filterWidth * info.inChannels;
-  const cols = info.batchSize * info.outHeight * info.outWidth;
-  const unitStride = info.strideHeight === 1 && info.strideWidth === 1;
-  return unitStride && rows <= 2 * info.outChannels && rows * cols <= MAX_IM2COL_ELEMENTS ? "im2col" : "conv";
+  return info.strideHeight === 1 && info.strideWidth === 1 ? "direct" : "conv";
 }
 
 export function conv2dBackpropFilterWith(method: FilterGradMethod | "auto"): tf.KernelFunc {
@@ -53,11 +48,23 @@ export function conv2dBackpropFilterWith(method: FilterGradMethod | "auto"): tf.
       dataFormat,
     );
     const chosen = method === "auto" ? chooseMethod(info) : method;
-    return chosen === "im2col" ? viaIm2col(wasm, x, dy, info) : viaConv(wasm, x, dy, info);
+    return chosen === "direct" ? direct(wasm, x, dy, info) : viaConv(wasm, x, dy, info);
   };
 }
 
 export const conv2dBackpropFilterKernel = conv2dBackpropFilterWith("auto");
+
+function direct(wasm: BackendWasm, x: Info, dy: Info, info: ConvInfo): Info {
+  const dW = wasm.makeOutput([info.filterHeight, info.filterWidth, info.inChannels, info.outChannels], "float32");
+  wasm.typedArrayFromHeap(dW).fill(0);
+  simdKernels(wasm).conv_filter_grad(
+    heapOffset(wasm, x), heapOffset(wasm, dy), heapOffset(wasm, dW),
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
+    info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left,
+  );
+  return dW;
+}
 
 function viaConv(wasm: BackendWasm, x: Info, dy: Info, info: ConvInfo): Info {
   const { filterHeight: fh, filterWidth: fw, inChannels: c, outChannels: o } = info;
@@ -79,46 +86,4 @@ function viaConv(wasm: BackendWasm, x: Info, dy: Info, info: ConvInfo): Info {
   const dW = transpose(wasm, cut, [1, 2, 0, 3]); // [fh, fw, C, O]
   dispose(wasm, cut);
   return dW;
-}
-
-function viaIm2col(wasm: BackendWasm, x: Info, dy: Info, info: ConvInfo): Info {
-  const { batchSize: n, inChannels: c, outChannels: o } = info;
-  const { filterHeight: fh, filterWidth: fw, outHeight: oh, outWidth: ow } = info;
-  // Channel-major input, [C·N, H, W], so each (tap, channel) row of Pᵀ is a block copy.
-  const xT = c === 1 ? x : transpose(wasm, x, [3, 0, 1, 2]);
-  const q = n * oh * ow;
-  const pT = wasm.makeOutput([fh * fw * c, q], "float32");
-  fillIm2col(wasm.typedArrayFromHeap(xT), wasm.typedArrayFromHeap(pT), info);
-  if (xT !== x) dispose(wasm, xT);
-  const dW = run(wasm, "BatchMatMul", { a: pT, b: view(dy, [q, o]) }, { transposeA: false, transposeB: false });
-  dispose(wasm, pT);
-  return view(dW, [fh, fw, c, o]);
-}
-
-/**
- * Pᵀ[(i·fw + j)·C·N + cn][y·ow + x] = xT[cn][y + i - padTop][x + j - padLeft], 0 outside x:
- * zero everything, then copy each tap's in-bounds rectangle row by row (stride 1 only).
- */
-function fillIm2col(xT: tf.TypedArray, pT: tf.TypedArray, info: ConvInfo): void {
-  const { batchSize: n, inChannels: c, inHeight: h, inWidth: w } = info;
-  const { filterHeight: fh, filterWidth: fw, outHeight: oh, outWidth: ow } = info;
-  const { top, left } = info.padInfo;
-  const planes = c * n;
-  pT.fill(0);
-  for (let i = 0; i < fh; i++) {
-    const y0 = Math.max(0, top - i);
-    const y1 = Math.min(oh, h + top - i);
-    for (let j = 0; j < fw; j++) {
-      const x0 = Math.max(0, left - j);
-      const x1 = Math.min(ow, w + left - j);
-      if (y1 <= y0 || x1 <= x0) continue;
-      const tapBase = (i * fw + j) * planes * oh * ow;
-      for (let p = 0; p < planes; p++) {
-        for (let y = y0; y < y1; y++) {
-          const src = (p * h + y + i - top) * w + (x0 + j - left);
-          pT.set(xT.subarray(src, src + (x1 - x0)), tapBase + (p * oh + y) * ow + x0);
-        }
-      }
-    }
-  }
 }

@@ -10,6 +10,8 @@
  *  - Sum / Mean over leading axes (bias grads, BN moments): stock transposes first. reduce-leading.ts
  *  - Slice: stock copies the whole input per slice (batching a dataset). slice.ts
  *  - Identity: stock copies; the gradient tape clones every saved tensor through it. identity.ts
+ *  - SgdUpdate, SgdMomentumUpdate, RmspropUpdate, AdamUpdate: not tfjs kernels but ours, one pass
+ *    per optimizer step and parameter instead of up to 13 tensor ops. optimizer-updates.ts
  *
  * Each override handles only the cases it is faster or more correct for and hands the rest to the
  * stock kernel. Gradients themselves still come from tfjs-core's gradient functions: Relu, Sigmoid,
@@ -24,6 +26,7 @@ import { conv2dBackpropInputKernel } from "./conv2d-backprop-input.ts";
 import { originalConfig, rememberOriginal } from "./kernel-utils.ts";
 import { identityKernel } from "./identity.ts";
 import { maxPoolGradKernel } from "./max-pool-grad.ts";
+import { adamUpdateKernel, rmspropUpdateKernel, sgdMomentumUpdateKernel, sgdUpdateKernel } from "./optimizer-updates.ts";
 import { meanKernel, sumKernel } from "./reduce-leading.ts";
 import { sliceKernel } from "./slice.ts";
 
@@ -39,6 +42,10 @@ const kernels: Record<string, tf.KernelFunc> = {
   Sum: sumKernel,
   Mean: meanKernel,
   Identity: identityKernel,
+  SgdUpdate: sgdUpdateKernel,
+  SgdMomentumUpdate: sgdMomentumUpdateKernel,
+  RmspropUpdate: rmspropUpdateKernel,
+  AdamUpdate: adamUpdateKernel,
 };
 
 /** The kernel names `registerWasmTrainingKernels` provides for 'wasm'. */
