@@ -85,6 +85,13 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
         ? Math.max(1, Math.floor(availableParallelism() / jobs))
         : positiveInteger(values.threads === undefined ? "PIPELINE_STAGE_THREADS" : "--threads", threads),
     );
+    const stageThreads = Number(process.env.PIPELINE_STAGE_THREADS);
+    if ((command === "run" || command === "check") && jobs * stageThreads > availableParallelism()) {
+      io.err(
+        `pipeline: warning: --jobs ${jobs} × ${stageThreads} threads per stage = ${jobs * stageThreads} threads on ${availableParallelism()} cores; ` +
+          "wasm's idle pool threads spin, so training will likely be slower than with the default (cores / jobs)",
+      );
+    }
 
     const defaultParams = command === "check" && project.check ? project.check.defaultParams : "params.json";
     const paramsFile = values.params ? resolve(values.params) : join(project.root, defaultParams);

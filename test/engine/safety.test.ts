@@ -123,7 +123,12 @@ test("CLI: status --json, dag --mermaid, usage errors, gc", async () => {
   const threads = await rig.spawnCli(["run", "--threads", "0"]).done;
   assert.equal(threads.code, 2);
   assert.match(threads.stderr, /--threads expects a positive whole number, got "0"/);
-  assert.equal((await rig.spawnCli(["run"]).done).code, 0);
+  const quiet = await rig.spawnCli(["run"]).done;
+  assert.equal(quiet.code, 0);
+  assert.doesNotMatch(quiet.stderr, /warning/, "the default threads per stage never oversubscribe");
+  const oversubscribed = await rig.spawnCli(["run", "--jobs", "2", "--threads", "4096"]).done;
+  assert.equal(oversubscribed.code, 0, "a warning, not an error");
+  assert.match(oversubscribed.stderr, /warning: --jobs 2 × 4096 threads per stage = 8192 threads on \d+ cores/);
   await rig.editParams((params) => (params.side.value = 1));
   const status = await rig.spawnCli(["status", "--json"]).done;
   const plans = JSON.parse(status.stdout) as Array<{ stage: string; state: string }>;
