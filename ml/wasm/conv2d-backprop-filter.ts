@@ -18,7 +18,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { asWasm, dispose, padsOf, run, slice, transpose, type Info } from "./kernel-utils.ts";
+import { asWasm, assertShape, dispose, padsOf, run, slice, transpose, type Info } from "./kernel-utils.ts";
 import { heapOffset, simdKernels } from "./simd/kernels.ts";
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
@@ -47,6 +47,7 @@ export function conv2dBackpropFilterWith(method: FilterGradMethod | "auto"): tf.
       x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false,
       dataFormat,
     );
+    assertShape("Conv2DBackpropFilter", "dy", dy, info.outShape);
     const chosen = method === "auto" ? chooseMethod(info) : method;
     return chosen === "direct" ? direct(wasm, x, dy, info) : viaConv(wasm, x, dy, info);
   };

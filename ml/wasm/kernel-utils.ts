@@ -79,6 +79,16 @@ export function padsOf(info: tf.backend_util.Conv2DInfo): Pads {
   return [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]];
 }
 
+/**
+ * The hand-written kernels read raw heap offsets with the sizes the attributes imply, so a tensor
+ * of another shape would make them read past it: check first.
+ */
+export function assertShape(kernel: string, input: string, info: Info, expected: readonly number[]): void {
+  if (info.shape.length !== expected.length || info.shape.some((d, k) => d !== expected[k])) {
+    throw new Error(`${kernel}: ${input} has shape [${info.shape.join(", ")}], but the other inputs and attributes imply [${expected.join(", ")}]`);
+  }
+}
+
 export function asWasm(backend: unknown): BackendWasm {
   return backend as BackendWasm;
 }

@@ -2,8 +2,9 @@
  * MaxPoolGrad for wasm, replacing the stock kernel, which is slow (~45 ns per input element) and
  * wrong: it starts its running max at FLT_MIN (the smallest *positive* float) with `>=`, so a
  * window whose max is ≤ 0 (an all-zero ReLU window, anything after BatchNorm) sends its gradient
- * to a stray position, and ties go to the last max instead of the first. This follows the cpu
- * backend (and TF): each window's gradient goes to its first max in row-major order.
+ * to a stray position, and ties go to the last max instead of the first. This follows
+ * tfjs-backend-cpu: each window's gradient goes to its first strict max (from -inf) in row-major
+ * order; a window of only -inf or NaN passes none.
  *
  * One pass in hand-written wasm (simd/kernels.wat `max_pool_grad`) over the forward input. The
  * earlier formulation from the backend's own kernels (phase-split transposes, a Step/Multiply/Sub
@@ -11,7 +12,7 @@
  * (batch 64, one thread), against ~2 ms now (see the closing note of issue 4 for the measurement).
  */
 import * as tf from "@tensorflow/tfjs";
-import { asWasm, type Info } from "./kernel-utils.ts";
+import { asWasm, assertShape, type Info } from "./kernel-utils.ts";
 import { heapOffset, simdKernels } from "./simd/kernels.ts";
 
 export const maxPoolGradKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
@@ -22,6 +23,7 @@ export const maxPoolGradKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => 
   const info = tf.backend_util.computePool2DInfo(
     x.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode,
   );
+  assertShape("MaxPoolGrad", "dy", dy, info.outShape);
   const dx = wasm.makeOutput(x.shape, "float32");
   wasm.typedArrayFromHeap(dx).fill(0); // windows add into dx; uncovered pixels get no gradient
   simdKernels(wasm).max_pool_grad(

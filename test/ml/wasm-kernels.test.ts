@@ -83,6 +83,7 @@ const convCases: ConvCase[] = [
   { x: [2, 7, 8, 10], f: [2, 2, 10, 3], stride: 2, pad: "same" },
   { x: [3, 6, 5, 2], f: [4, 4, 2, 6], stride: 1, pad: "same" },
   { x: [1, 5, 7, 3], f: [3, 3, 3, 2], stride: 2, pad: 1 },
+  { x: [2, 5, 6, 3], f: [3, 3, 3, 20], stride: 1, pad: 4 }, // pads wider than the filter: taps wholly in padding
 ];
 
 const label = (c: ConvCase): string => `x${JSON.stringify(c.x)} f${JSON.stringify(c.f)} s${c.stride} ${c.pad}`;
@@ -142,16 +143,32 @@ test("maxPool gradient matches cpu, including ties and windows with max ≤ 0", 
     [[2, 7, 9, 6], 2, 2, "same"], // one 4-channel vector group and two single channels
   ];
   for (const [shape, k, s, pad] of cases) {
-    for (const input of ["normal", "ties", "negative"] as const) {
+    for (const input of ["normal", "ties", "negative", "non-finite"] as const) {
       await assertSameOnCpu(`${JSON.stringify(shape)} ${k}/${s} ${pad} ${input}`, () => {
         let x = rnd(shape);
         if (input === "ties") x = tf.relu(tf.round(x)); // many windows of equal values, many all-zero
         if (input === "negative") x = tf.neg(tf.abs(x));
+        // -inf and NaN sprinkled in: windows of only -inf/NaN pass no gradient, others skip them.
+        if (input === "non-finite") x = tf.where(tf.less(x, -0.8), tf.fill(shape, -Infinity), tf.where(tf.greater(x, 1.2), tf.fill(shape, NaN), x));
         const dy = rnd(tf.maxPool(x as tf.Tensor4D, k, s, pad).shape);
         return tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, k, s, pad).mul(dy).sum())(x);
       });
     }
   }
+});
+
+test("a dy whose shape does not fit the other inputs is an error, not a read past it", () => {
+  const x = tf.zeros([1, 8, 8, 1]);
+  const dy = tf.zeros([1, 4, 4, 1]);
+  assert.throws(
+    () => tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, { strides: [1, 1], pad: "same", dataFormat: "NHWC", filterShape: [3, 3, 1, 1] }),
+    /Conv2DBackpropFilter: dy has shape \[1, 4, 4, 1\], but the other inputs and attributes imply \[1, 8, 8, 1\]/,
+  );
+  assert.throws(
+    () => tf.engine().runKernel("MaxPoolGrad", { dy, input: x, output: dy }, { filterSize: 2, strides: 1, pad: "valid" }),
+    /MaxPoolGrad: dy has shape \[1, 4, 4, 1\], but the other inputs and attributes imply \[1, 7, 7, 1\]/,
+  );
+  tf.dispose([x, dy]);
 });
 
 test("matMul with every transpose combination matches cpu, and so do its gradients", async () => {

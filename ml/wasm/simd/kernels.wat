@@ -16,7 +16,7 @@
       (f32.store (local.get $at) (f32.add (f32.load (local.get $at)) (f32.load (local.get $g)))))))
 
   ;; MaxPoolGrad, NHWC: each window's gradient goes to its first strict maximum in row-major tap
-  ;; order, starting from -inf (as tfjs-backend-cpu and TensorFlow do; a window with no value
+  ;; order, starting from -inf (as tfjs-backend-cpu does; a window with no value
   ;; above -inf, or only NaN, passes no gradient). Overlapping windows add up. dx must be zeroed.
   (func (export "max_pool_grad")
     (param $x i32) (param $dy i32) (param $dx i32)
