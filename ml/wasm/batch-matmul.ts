@@ -9,17 +9,20 @@
  *    step: measured 15.7 ms for x·W with a fresh 1568×500 weight at batch 64 against ~7 ms with
  *    the packed copy cached, i.e. ~11 ns per weight element; a Transpose costs ~5 ns per element.
  *
- * So we pick, per call, the formulation that moves the fewest elements, using C = A·B ⇔
- * Cᵀ = Bᵀ·Aᵀ to make the small operand (the batch) the packed one:
- *  - x·W with a W never seen before: (Wᵀ·xᵀ)ᵀ, packing xᵀ instead of W. A W seen before is
- *    already packed (evaluation reuses one W for every batch), so it stays with the stock kernel.
- *  - dy·Wᵀ (input gradient): (W·dyᵀ)ᵀ, no transpose of W at all.
- *  - xᵀ·dy (weight gradient): transpose x explicitly; dy, the packed operand, is small.
+ * So, per call:
+ *  - x·W (+ bias) with a W never seen before, and the weight gradient xᵀ·dy: the hand-written
+ *    kernel (simd/kernels.wat `matmul`), which reads W or x where they lie, no transpose, no packing.
+ *    A W seen before is already packed (evaluation reuses one W for every batch), so it stays with
+ *    the stock kernel.
+ *  - dy·Wᵀ (input gradient): (W·dyᵀ)ᵀ through XNNPACK, no transpose of W at all (C = A·B ⇔
+ *    Cᵀ = Bᵀ·Aᵀ makes the small operand, the batch, the packed one), when that moves fewer
+ *    elements than transposing W.
  * The transposed temporaries are disposed right after, which also frees their cached operator.
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { type Attrs, type Info, asWasm, dispose, originalKernel, run, transposeLast2, view } from "./kernel-utils.ts";
+import { heapOffset, simdKernels } from "./simd/kernels.ts";
 
 const plain = (attrs: Attrs | undefined): Attrs => ({ ...attrs, transposeA: false, transposeB: false });
 
@@ -58,6 +61,22 @@ function transposedProduct(wasm: BackendWasm, p: Info, q: Info): Info {
 }
 
 /**
+ * (transposeA ? aᵀ : a)·b (+ bias) by the hand-written kernel (simd/kernels.wat `matmul`), which
+ * reads b in place: nothing transposed, nothing packed.
+ */
+function direct(wasm: BackendWasm, a: Info, b: Info, transposeA: boolean, bias?: Info): Info {
+  const [rows = 0, cols = 0] = a.shape;
+  const [m, k] = transposeA ? [cols, rows] : [rows, cols];
+  const n = b.shape[1] ?? 0;
+  const out = wasm.makeOutput([m, n], "float32");
+  simdKernels(wasm).matmul(
+    heapOffset(wasm, a), heapOffset(wasm, b), heapOffset(wasm, out), bias === undefined ? 0 : heapOffset(wasm, bias),
+    m, k, n, transposeA ? 1 : cols, transposeA ? cols : 1,
+  );
+  return out;
+}
+
+/**
  * The product of two single matrices, a: [m, k] (or [k, m] if transposeA), b: [k, n] (or [n, k]),
  * without the stock kernel's transposed loops, or null when the stock kernel is the better choice.
  */
@@ -73,29 +92,30 @@ function singleProduct(wasm: BackendWasm, a: Info, b: Info, transposeA: boolean,
     dispose(wasm, aT);
     return out;
   }
-  if (transposeA) {
-    const aT = transposeLast2(wasm, a);
-    const out = product(wasm, aT, b);
-    dispose(wasm, aT);
-    return out;
-  }
-  // a·b = (bᵀ·aᵀ)ᵀ when b is fresh and big enough that packing it costs more than the transposes.
-  if (packed.has(b.dataId)) return null;
-  if (TRANSPOSE_COST * (k * n + m * k + m * n) + PACK_COST * m * k >= PACK_COST * k * n) return null;
-  const aT = transposeLast2(wasm, a);
-  const bT = transposeLast2(wasm, b);
-  const out = transposedProduct(wasm, bT, aT);
-  dispose(wasm, aT, bT);
-  return out;
+  if (transposeA) return direct(wasm, a, b, true);
+  return packed.has(b.dataId) ? null : direct(wasm, a, b, false);
 }
 
 /** singleProduct on the kernel's (rank ≥ 2) inputs, reshaped back to the kernel's output rank. */
 function viaSingleProduct(wasm: BackendWasm, inputs: tf.NamedTensorInfoMap, attrs: Attrs | undefined): Info | null {
   const a = matrix(inputs["a"] as Info);
   const b = matrix(inputs["b"] as Info);
-  if (a === null || b === null) return null;
+  if (a === null || b === null || a.dtype !== "float32" || b.dtype !== "float32") return null;
   const out = singleProduct(wasm, a, b, attrs?.["transposeA"] === true, attrs?.["transposeB"] === true);
   if (out === null) return null;
+  const rank = Math.max((inputs["a"] as Info).shape.length, (inputs["b"] as Info).shape.length);
+  return view(out, [...Array<number>(rank - 2).fill(1), ...out.shape]);
+}
+
+/** A Dense forward x·W + bias with a fresh W: the direct kernel adds the bias as it goes. */
+function viaDirectWithBias(wasm: BackendWasm, inputs: tf.NamedTensorInfoMap, attrs: Attrs | undefined): Info | null {
+  const a = matrix(inputs["a"] as Info);
+  const b = matrix(inputs["b"] as Info);
+  const bias = inputs["bias"] as Info | undefined;
+  if (a === null || b === null || bias === undefined || attrs?.["transposeA"] === true || attrs?.["transposeB"] === true) return null;
+  if (a.dtype !== "float32" || b.dtype !== "float32" || bias.dtype !== "float32") return null;
+  if (packed.has(b.dataId) || bias.shape.length !== 1 || bias.shape[0] !== b.shape[1]) return null;
+  const out = direct(wasm, a, b, false, bias);
   const rank = Math.max((inputs["a"] as Info).shape.length, (inputs["b"] as Info).shape.length);
   return view(out, [...Array<number>(rank - 2).fill(1), ...out.shape]);
 }
@@ -141,6 +161,8 @@ export const fusedMatMulKernel: tf.KernelFunc = (args) => {
   const wasm = asWasm(args.backend);
   const linear = (attrs?.["activation"] ?? "linear") === "linear" && inputs["preluActivationWeights"] === undefined;
   if (linear) {
+    const fused = viaDirectWithBias(wasm, inputs, attrs);
+    if (fused !== null) return fused;
     const result = viaSingleProduct(wasm, inputs, attrs);
     if (result !== null) {
       const bias = inputs["bias"] as Info | undefined;

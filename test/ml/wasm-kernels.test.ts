@@ -172,8 +172,8 @@ test("a dy whose shape does not fit the other inputs is an error, not a read pas
 });
 
 test("matMul with every transpose combination matches cpu, and so do its gradients", async () => {
-  // [m, k, n]: batch-like m small (the swapped dy·Wᵀ path), and m large (explicit transpose).
-  // [8, 300, 200]: a fresh weight big enough that x·W runs as (Wᵀ·xᵀ)ᵀ.
+  // [m, k, n]: batch-like m small (the swapped dy·Wᵀ path), and m large (explicit transpose);
+  // n = 157, 53, 3, 1 and 200 take every column block of the hand-written matmul (16, 4, 1).
   const sizes: [number, number, number][] = [[4, 37, 53], [64, 50, 157], [53, 37, 4], [5, 7, 3], [1, 9, 1], [8, 300, 200]];
   for (const [m, k, n] of sizes) {
     for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
@@ -200,7 +200,7 @@ test("matMul with every transpose combination matches cpu, and so do its gradien
   await assertSameOnCpu("fused matMul of a Dense layer: fresh weight, then the same weight again", () => {
     const w = rnd([301, 199]);
     const bias = rnd([199]);
-    const first = tf.fused.matMul({ a: rnd([7, 301]), b: w, bias }); // w not packed yet: transposed formulation
+    const first = tf.fused.matMul({ a: rnd([7, 301]), b: w, bias }); // w not packed yet: the direct kernel, bias included
     const again = tf.fused.matMul({ a: rnd([7, 301]), b: w, bias }); // w packed: the stock kernel
     const x = rnd([5, 301]);
     const [gx, gw, gb] = tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) =>

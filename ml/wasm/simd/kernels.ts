@@ -17,6 +17,7 @@ export interface SimdKernels {
     x: number, dy: number, dW: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number,
     fh: number, fw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number,
   ): void;
+  matmul(a: number, b: number, c: number, bias: number, m: number, k: number, n: number, aRow: number, aCol: number): void;
   sgd_update(p: number, g: number, pOut: number, n: number, lr: number): void;
   sgd_momentum_update(p: number, g: number, buf: number, pOut: number, bufOut: number, n: number, momentum: number, lr: number): void;
   rmsprop_update(

@@ -277,6 +277,111 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bLoop))))
 
+  ;; A Dense layer's products: c[i, j] = bias[j] + Σ_kk a(i, kk) · b[kk, j], summed over kk in
+  ;; order, with a(i, kk) = a[i·aRow + kk·aCol] (so x·W is aRow = k, aCol = 1 and the weight
+  ;; gradient xᵀ·dy is aRow = 1, aCol = batch) and b, c row-major. bias = 0: none. Column blocks
+  ;; outermost, so a block's strip of b (k·64 bytes) stays in cache while every row of a passes;
+  ;; b is read in place, never packed (XNNPACK repacks a fresh weight on every call).
+  (func (export "matmul")
+    (param $a i32) (param $b i32) (param $c i32) (param $bias i32)
+    (param $m i32) (param $k i32) (param $n i32) (param $aRow i32) (param $aCol i32)
+    (local $j i32) (local $i i32) (local $ap i32) (local $bp i32) (local $bEnd i32) (local $cp i32)
+    (local $nBytes i32) (local $aRowBytes i32) (local $aColBytes i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s v128) (local $f f32)
+    (local.set $nBytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $aRowBytes (i32.shl (local.get $aRow) (i32.const 2)))
+    (local.set $aColBytes (i32.shl (local.get $aCol) (i32.const 2)))
+    (local.set $j (i32.const 0)) ;; byte offset of the column block
+    ;; 16 columns at a time
+    (block $j16Done (loop $j16Loop
+      (br_if $j16Done (i32.gt_s (i32.add (local.get $j) (i32.const 64)) (local.get $nBytes)))
+      (local.set $i (i32.const 0))
+      (block $iDone (loop $iLoop
+        (br_if $iDone (i32.ge_s (local.get $i) (local.get $m)))
+        (if (local.get $bias)
+          (then
+            (local.set $a0 (v128.load offset=0 (i32.add (local.get $bias) (local.get $j))))
+            (local.set $a1 (v128.load offset=16 (i32.add (local.get $bias) (local.get $j))))
+            (local.set $a2 (v128.load offset=32 (i32.add (local.get $bias) (local.get $j))))
+            (local.set $a3 (v128.load offset=48 (i32.add (local.get $bias) (local.get $j)))))
+          (else
+            (local.set $a0 (v128.const i32x4 0 0 0 0))
+            (local.set $a1 (v128.const i32x4 0 0 0 0))
+            (local.set $a2 (v128.const i32x4 0 0 0 0))
+            (local.set $a3 (v128.const i32x4 0 0 0 0))))
+        (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRowBytes))))
+        (local.set $bp (i32.add (local.get $b) (local.get $j)))
+        (local.set $bEnd (i32.add (local.get $bp) (i32.mul (local.get $k) (local.get $nBytes))))
+        (block $kDone16
+          (br_if $kDone16 (i32.ge_u (local.get $bp) (local.get $bEnd)))
+          (loop $k16
+            (local.set $s (f32x4.splat (f32.load (local.get $ap))))
+            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+            (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+            (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
+            (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
+            (local.set $ap (i32.add (local.get $ap) (local.get $aColBytes)))
+            (local.set $bp (i32.add (local.get $bp) (local.get $nBytes)))
+            (br_if $k16 (i32.lt_u (local.get $bp) (local.get $bEnd)))))
+        (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nBytes))) (local.get $j)))
+        (v128.store offset=0 (local.get $cp) (local.get $a0))
+        (v128.store offset=16 (local.get $cp) (local.get $a1))
+        (v128.store offset=32 (local.get $cp) (local.get $a2))
+        (v128.store offset=48 (local.get $cp) (local.get $a3))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $iLoop)))
+      (local.set $j (i32.add (local.get $j) (i32.const 64)))
+      (br $j16Loop)))
+    ;; then 4 columns at a time
+    (block $j4Done (loop $j4Loop
+      (br_if $j4Done (i32.gt_s (i32.add (local.get $j) (i32.const 16)) (local.get $nBytes)))
+      (local.set $i (i32.const 0))
+      (block $i4Done (loop $i4Loop
+        (br_if $i4Done (i32.ge_s (local.get $i) (local.get $m)))
+        (if (local.get $bias)
+          (then (local.set $a0 (v128.load (i32.add (local.get $bias) (local.get $j)))))
+          (else (local.set $a0 (v128.const i32x4 0 0 0 0))))
+        (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRowBytes))))
+        (local.set $bp (i32.add (local.get $b) (local.get $j)))
+        (local.set $bEnd (i32.add (local.get $bp) (i32.mul (local.get $k) (local.get $nBytes))))
+        (block $kDone4
+          (br_if $kDone4 (i32.ge_u (local.get $bp) (local.get $bEnd)))
+          (loop $k4
+            (local.set $a0 (f32x4.add (local.get $a0)
+              (f32x4.mul (f32x4.splat (f32.load (local.get $ap))) (v128.load (local.get $bp)))))
+            (local.set $ap (i32.add (local.get $ap) (local.get $aColBytes)))
+            (local.set $bp (i32.add (local.get $bp) (local.get $nBytes)))
+            (br_if $k4 (i32.lt_u (local.get $bp) (local.get $bEnd)))))
+        (v128.store (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nBytes))) (local.get $j)) (local.get $a0))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $i4Loop)))
+      (local.set $j (i32.add (local.get $j) (i32.const 16)))
+      (br $j4Loop)))
+    ;; and the last n mod 4 columns one at a time
+    (block $j1Done (loop $j1Loop
+      (br_if $j1Done (i32.ge_s (local.get $j) (local.get $nBytes)))
+      (local.set $i (i32.const 0))
+      (block $i1Done (loop $i1Loop
+        (br_if $i1Done (i32.ge_s (local.get $i) (local.get $m)))
+        (if (local.get $bias)
+          (then (local.set $f (f32.load (i32.add (local.get $bias) (local.get $j)))))
+          (else (local.set $f (f32.const 0))))
+        (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRowBytes))))
+        (local.set $bp (i32.add (local.get $b) (local.get $j)))
+        (local.set $bEnd (i32.add (local.get $bp) (i32.mul (local.get $k) (local.get $nBytes))))
+        (block $kDone1
+          (br_if $kDone1 (i32.ge_u (local.get $bp) (local.get $bEnd)))
+          (loop $k1
+            (local.set $f (f32.add (local.get $f) (f32.mul (f32.load (local.get $ap)) (f32.load (local.get $bp)))))
+            (local.set $ap (i32.add (local.get $ap) (local.get $aColBytes)))
+            (local.set $bp (i32.add (local.get $bp) (local.get $nBytes)))
+            (br_if $k1 (i32.lt_u (local.get $bp) (local.get $bEnd)))))
+        (f32.store (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nBytes))) (local.get $j)) (local.get $f))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $i1Loop)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $j1Loop))))
+
   ;; Optimizer updates, fused: one pass instead of one tensor op per arithmetic step. Each does the
   ;; f32 operations of ml/optimizers.ts's tensor formulation in the same order, so the results are
   ;; bit for bit the same (test/ml/fused-optimizers.test.ts); `n` elements, outputs are new buffers.
