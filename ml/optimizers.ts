@@ -18,6 +18,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { OptimizerConfig, OptimizerName } from "./config.ts";
+import type { FusedUpdateKernel } from "./wasm/optimizer-updates.ts";
 
 export interface TorchOptimizer {
   readonly name: OptimizerName;
@@ -91,10 +92,8 @@ abstract class Base implements TorchOptimizer {
   }
 }
 
-type FusedUpdate = "SgdUpdate" | "SgdMomentumUpdate" | "RmspropUpdate" | "AdamUpdate";
-
 /** The updated [parameter, ...slots] from a fused kernel, or undefined if the backend has none. */
-function fusedUpdate(name: FusedUpdate, inputs: Record<string, tf.Tensor>, attrs: Record<string, number>): tf.Tensor[] | undefined {
+function fusedUpdate(name: FusedUpdateKernel, inputs: Record<string, tf.Tensor>, attrs: Record<string, number>): tf.Tensor[] | undefined {
   if (tf.getKernel(name, tf.getBackend()) === undefined) return undefined;
   return tf.engine().runKernel(name, inputs, attrs) as unknown as tf.Tensor[];
 }

@@ -33,6 +33,7 @@ function operands(wasm: BackendWasm, inputs: tf.NamedTensorInfoMap, names: strin
   const outs = Array.from({ length: names.length - 1 }, () => wasm.makeOutput(infos[0]!.shape, "float32")); // no output for g
   return { ins: infos.map((info) => heapOffset(wasm, info)), outs };
 }
+
 const num = (attrs: tf.NamedAttrMap | undefined, name: string): number => {
   const value = attrs?.[name];
   if (typeof value !== "number") throw new Error(`fused optimizer update: attribute "${name}" must be a number`);
