@@ -195,16 +195,30 @@ async function downloadResumable(
       if (!retryable || attempt >= attempts) {
         const have = (await fileSize(partPath)) ?? 0;
         throw new Error(
-          `downloading ${url} failed after ${attempt} attempt(s): ${(error as Error).message}` +
+          `downloading ${url} failed after ${attempt} attempt(s): ${networkErrorText(error)}` +
             (have > 0 ? ` (kept ${have} bytes in ${partPath}; the next run resumes from there)` : ""),
           { cause: error },
         );
       }
-      log(`${url}: attempt ${attempt} failed (${(error as Error).message}); retrying in ${delay} ms`);
+      log(`${url}: attempt ${attempt} failed (${networkErrorText(error)}); retrying in ${delay} ms`);
       await sleep(delay, opts.signal);
       delay *= 2;
     }
   }
+}
+
+/**
+ * fetch() rejects with a bare "fetch failed" and keeps what happened in `cause` (undici's error:
+ * "connect ECONNREFUSED 127.0.0.1:8080", "getaddrinfo ENOTFOUND mirror.example", a TLS failure).
+ * The cause is what a user can act on, so it goes into the message.
+ */
+export function networkErrorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof Error ? (error.cause as (Error & { code?: unknown }) | undefined) : undefined;
+  if (!(cause instanceof Error)) return message;
+  const detail = cause instanceof AggregateError ? cause.errors.map((inner: Error) => inner.message).join("; ") : cause.message;
+  const code = typeof cause.code === "string" && !detail.includes(cause.code) ? ` (${cause.code})` : "";
+  return detail ? `${message}: ${detail}${code}` : message;
 }
 
 async function downloadOnce(
