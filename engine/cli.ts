@@ -10,6 +10,8 @@ import { acquireProcessLock } from "./process-lock.ts";
 import { createListrReporter, formatSeconds } from "./reporter.ts";
 import { Session } from "./session.ts";
 import type { ProjectDefinition } from "./stage.ts";
+import type { ExecutionOption } from "./execution.ts";
+import { describeFailure } from "./failure.ts";
 import { describeReason } from "./why.ts";
 import { checkReport, currentMetrics, diffReport, readBaseline, resolveLock, runComparison, writeBaseline } from "./metrics-commands.ts";
 
@@ -23,6 +25,7 @@ Commands:
   check           run the CI profile, then compare its metrics with the baseline: exit 1 on a regression
   baseline        record the current metrics as the baseline (explicit, never implicit)
   diff [A] [B]    metrics and params between two lock files or git revisions (default: HEAD and now)
+  logs STAGE      the whole output (stdout and stderr) of a stage's last run, or of its last failed attempt
 
 Options:
   --params FILE        params file (default: params.json)
@@ -31,23 +34,22 @@ Options:
   --downstream         with --only: also the stages that depend on the matches
   --force PATTERN      rerun matching stages even if cached (repeatable)
   --dry-run            show what run would do (gc: what it would delete)
-  -j, --jobs N         stages run at once (default 1)
-  --threads N          threads each stage may use (default: cores / jobs, at least 1)
+  -j, --jobs N         stages run at once (default: the number of cores)
   --keep-going         after a failure, continue every branch that does not depend on it
   --verify             rehash every cached output instead of trusting unchanged file stats
   --wait SECONDS       if another run holds the project, wait this long for it (default 0)
-  --backend NAME       tfjs backend: auto, tensorflow-gpu, tensorflow, wasm, cpu (default auto)
   --json               status: machine-readable output
   --mermaid            dag: Mermaid instead of text
   --baseline FILE      check/baseline: the baseline file (default reports/baseline.json)
   --md                 check/diff: markdown, e.g. for a pull-request comment
   --all                diff: list unchanged values too
+  --verbose            show stack traces and the last lines a failed stage printed
   -h, --help           this text
 
 Exit codes: 0 success, 1 a stage failed (check: a regression), 2 bad command line, params or
 baseline, 3 project busy, 130 interrupted.`;
 
-const COMMANDS = ["run", "status", "dag", "gc", "check", "baseline", "diff"] as const;
+const COMMANDS = ["run", "status", "dag", "gc", "check", "baseline", "diff", "logs"] as const;
 type Command = (typeof COMMANDS)[number];
 
 export interface CliIo {
@@ -65,40 +67,33 @@ const defaultIo: CliIo = {
 /** Returns the process exit code. Never throws for user errors: it prints what to fix. */
 export async function main<Params>(project: ProjectDefinition<Params>, argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
   try {
-    const { values, positionals } = parseCommandLine(argv);
+    const executionOptions = project.execution?.options ?? [];
+    const { values, positionals } = parseCommandLine(argv, executionOptions);
     if (values.help) {
-      io.out(USAGE);
+      io.out(usage(executionOptions));
       return 0;
     }
     const command = (positionals[0] ?? "run") as Command;
-    if (!COMMANDS.includes(command) || (command !== "diff" && positionals.length > 1) || positionals.length > 3) {
+    if (!COMMANDS.includes(command) || (command !== "diff" && command !== "logs" && positionals.length > 1) || positionals.length > 3 || (command === "logs" && positionals.length !== 2)) {
       throw new PipelineError("invalid-cli", `unknown command "${positionals.join(" ")}"; expected one of ${COMMANDS.join(", ")}`);
     }
-    const jobs = positiveInteger("--jobs", values.jobs ?? "1");
+    // One stage per core by default: independent single-threaded stages side by side use the
+    // cores better than one stage spreading threads over them.
+    const jobs = values.jobs === undefined ? availableParallelism() : positiveInteger("--jobs", values.jobs);
     const waitSeconds = values.wait === undefined ? 0 : positiveInteger("--wait", values.wait, true);
-    if (values.backend) process.env.PIPELINE_BACKEND = values.backend; // read by ML stages, inherited by their child processes
-    // The CPU budget of one stage, inherited by stage processes (the wasm backend sizes its thread
-    // pool by it). Split between concurrent stages: threads that wait for a core only spin.
-    const threads = values.threads ?? process.env.PIPELINE_STAGE_THREADS;
-    process.env.PIPELINE_STAGE_THREADS = String(
-      threads === undefined
-        ? Math.max(1, Math.floor(availableParallelism() / jobs))
-        : positiveInteger(values.threads === undefined ? "PIPELINE_STAGE_THREADS" : "--threads", threads),
-    );
-    const stageThreads = Number(process.env.PIPELINE_STAGE_THREADS);
-    if ((command === "run" || command === "check") && jobs * stageThreads > availableParallelism()) {
-      io.err(
-        `pipeline: warning: --jobs ${jobs} × ${stageThreads} threads per stage = ${jobs * stageThreads} threads on ${availableParallelism()} cores; ` +
-          "wasm's idle pool threads spin, so training will likely be slower than with the default (cores / jobs)",
-      );
-    }
+    const executionFlags = Object.fromEntries(executionOptions.map((option) => [option.name, (values as Record<string, unknown>)[option.name] as string | undefined]));
 
     const defaultParams = command === "check" && project.check ? project.check.defaultParams : "params.json";
     const paramsFile = values.params ? resolve(values.params) : join(project.root, defaultParams);
     const session = await Session.open(project, {
       paramsFile,
       overrides: values.set ?? [],
+      execution: executionFlags,
+      jobs,
     });
+    if (command === "run" || command === "check") {
+      for (const warning of project.execution?.warnings?.(session.execution, { cores: availableParallelism(), jobs }) ?? []) io.err(`pipeline: warning: ${warning}`);
+    }
     const selection = { only: values.only ?? [], downstream: values.downstream ?? false, force: values.force ?? [] };
 
     const baselinePath = resolve(values.baseline ?? join(project.root, "reports", "baseline.json"));
@@ -115,6 +110,10 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
       const metrics = currentMetrics(session, fresh);
       await writeBaseline(baselinePath, paramsFile, metrics, project.root);
       io.out(`wrote ${Object.keys(metrics).length} stages' metrics to ${baselinePath}`);
+      return 0;
+    }
+    if (command === "logs") {
+      io.out(await stageLog(session, positionals[1]!));
       return 0;
     }
     if (command === "dag") {
@@ -136,7 +135,7 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
       }
       const runOptions = { ...selection, jobs, keepGoing: values["keep-going"] ?? false, deepVerify: values.verify ?? false };
       const baseline = command === "check" ? await readBaseline(baselinePath) : undefined; // fail before any training
-      const code = await runWithReporter(session, runOptions, io);
+      const code = await runWithReporter(session, runOptions, io, values.verbose ?? false);
       if (code === 0 && !values["dry-run"] && project.publish && selection.only.length === 0) {
         for (const line of await project.publish({ lockPath: session.lockPath, workDir: session.workDir })) io.out(line);
       }
@@ -164,6 +163,7 @@ async function runWithReporter<Params>(
   session: Session<Params>,
   options: Parameters<typeof executeStages>[1],
   io: CliIo,
+  verbose: boolean,
 ): Promise<number> {
   const controller = new AbortController();
   const onSignal = (): void => {
@@ -187,7 +187,7 @@ async function runWithReporter<Params>(
     `${counts.ran} ran, ${counts.cached} cached, ${counts.failed} failed, ${counts.skipped} skipped in ${formatSeconds(summary.seconds)}`,
   );
   for (const [name, outcome] of Object.entries(summary.outcomes)) {
-    if (outcome.status === "failed") io.err(`✖ ${name}: ${outcome.error}`);
+    if (outcome.status === "failed") io.err(`✖ ${name}: ${describeFailure(outcome.failure, verbose)}`);
   }
   if (summary.aborted) return 130;
   return summary.ok ? 0 : 1;
@@ -207,6 +207,30 @@ function renderPlans(plans: readonly StagePlan[]): string {
   return lines.join("\n");
 }
 
+/** The usage text, with the project's own execution options (e.g. --backend) appended. */
+export function usage(executionOptions: readonly ExecutionOption[]): string {
+  if (executionOptions.length === 0) return USAGE;
+  const width = Math.max(...executionOptions.map((option) => option.name.length + 8));
+  const lines = executionOptions.map((option) => {
+    const source = option.env ? ` (or ${option.env})` : "";
+    const policy = option.policy === "key" ? "part of the cache key of the stages using it" : "recorded; results do not depend on it";
+    return `  --${`${option.name} VALUE`.padEnd(width)} ${option.description}${source}; ${policy}`;
+  });
+  return `${USAGE}\n\nProject options:\n${lines.join("\n")}`;
+}
+
+/** `logs STAGE`: the log kept with the stage's current result, else with its last failed attempt. */
+async function stageLog<Params>(session: Session<Params>, name: string): Promise<string> {
+  session.graph.get(name); // an unknown name is a clear error listing how to find the names
+  const plans = await planStages(session, { only: [name] });
+  const fingerprints = [plans.find((plan) => plan.stage === name)?.fingerprint, session.lock.stages[name]?.fingerprint].filter((fp): fp is string => fp !== undefined);
+  for (const fingerprint of new Set(fingerprints)) {
+    const log = await session.store.readLog(name, fingerprint);
+    if (log) return log.kind === "failure" ? `(the last attempt, which failed)\n${log.text}` : log.text;
+  }
+  throw new PipelineError("unknown-stage", `no log is kept for ${name} with its current key: run it first (logs are kept from the run that makes a result, or fails to)`);
+}
+
 function positiveInteger(flag: string, text: string, allowZero = false): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
@@ -215,7 +239,7 @@ function positiveInteger(flag: string, text: string, allowZero = false): number 
   return value;
 }
 
-function parseCommandLine(argv: readonly string[]) {
+function parseCommandLine(argv: readonly string[], executionOptions: readonly ExecutionOption[]) {
   try {
     return parseArgs({
       args: [...argv],
@@ -229,21 +253,21 @@ function parseCommandLine(argv: readonly string[]) {
         force: { type: "string", multiple: true },
         "dry-run": { type: "boolean" },
         jobs: { type: "string", short: "j" },
-        threads: { type: "string" },
         "keep-going": { type: "boolean" },
         verify: { type: "boolean" },
         wait: { type: "string" },
-        backend: { type: "string" },
         json: { type: "boolean" },
         mermaid: { type: "boolean" },
         baseline: { type: "string" },
         md: { type: "boolean" },
         all: { type: "boolean" },
         help: { type: "boolean", short: "h" },
+        verbose: { type: "boolean" },
+        ...Object.fromEntries(executionOptions.map((option) => [option.name, { type: "string" as const }])),
       },
     });
   } catch (error) {
     // node:util's messages are clear ("Unknown option '--jbos'"); they are usage errors, exit 2.
-    throw new PipelineError("invalid-cli", `${errorMessage(error)}\n\n${USAGE}`);
+    throw new PipelineError("invalid-cli", `${errorMessage(error)}\n\n${usage(executionOptions)}`);
   }
 }

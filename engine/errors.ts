@@ -8,6 +8,9 @@ export type PipelineErrorReason =
   | "invalid-override"
   | "invalid-cli"
   | "unknown-stage"
+  | "duplicate-stage"
+  | "unknown-execution-option"
+  | "invalid-baseline"
   | "dependency-cycle"
   | "undeclared-param"
   | "project-locked"
@@ -24,7 +27,7 @@ export class PipelineError extends Error {
   }
 }
 
-/** Exit codes: 1 = a stage failed; 2 = the input (CLI, params, project) is wrong; 3 = project busy. */
+/** Exit codes: 1 = a stage failed; 2 = the input (CLI, params, baseline, project) is wrong; 3 = project busy. */
 export function exitCodeFor(error: unknown): number {
   if (!(error instanceof PipelineError)) return 1;
   return error.reason === "project-locked" ? 3 : 2;

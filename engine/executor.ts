@@ -1,16 +1,22 @@
-import { readFile, rm, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { loadavg } from "node:os";
+import { rm } from "node:fs/promises";
+import { relative } from "node:path";
 import { canonicalJson } from "./canonical-json.ts";
-import { baseEnvironment } from "./environment.ts";
-import { errorMessage } from "./errors.ts";
+import { declaredExecution } from "./execution.ts";
+import { StageFailureError, failureOf, type StageFailure } from "./failure.ts";
 import { checkFreshness } from "./freshness.ts";
-import { readDeclaredMetrics } from "./metrics.ts";
-import { readDeclaredParam, type FingerprintInputs } from "./fingerprint.ts";
+import { fingerprintFor, type FingerprintInputs } from "./fingerprint.ts";
+import { InlineRunner } from "./inline-runner.ts";
 import { writeLock, type LockedStage } from "./lock-file.ts";
-import { runInChildProcess } from "./child-process-runner.ts";
+import { readDeclaredMetrics } from "./metrics.ts";
+import { ProcessRunner } from "./process-runner.ts";
+import type { Manifest, ResultRef } from "./result-store.ts";
+import type { RunRecord } from "./run-record.ts";
 import { byPriority, criticalPathPriorities } from "./scheduling.ts";
 import type { Session } from "./session.ts";
-import type { Stage, StageContext, StageProgress } from "./stage.ts";
+import { projectRelative, type StageJob } from "./stage-job.ts";
+import type { StageRunner } from "./stage-runner.ts";
+import type { Stage, StageProgress } from "./stage.ts";
 import type { StaleReason } from "./why.ts";
 
 export type RunEvent =
@@ -19,12 +25,12 @@ export type RunEvent =
   | { type: "start"; stage: string; fingerprint: string; reasons: StaleReason[] }
   | { type: "progress"; stage: string; progress: StageProgress }
   | { type: "done"; stage: string; fingerprint: string; seconds: number }
-  | { type: "failed"; stage: string; error: string }
+  | { type: "failed"; stage: string; failure: StageFailure }
   | { type: "skipped"; stage: string; because: string };
 
 export type StageOutcome =
   | { status: "cached" | "ran"; fingerprint: string }
-  | { status: "failed"; error: string }
+  | { status: "failed"; failure: StageFailure }
   | { status: "skipped"; because: string };
 
 export interface RunOptions {
@@ -35,8 +41,13 @@ export interface RunOptions {
   jobs?: number;
   /** After a failure, go on with every stage that does not depend on it (otherwise start nothing new). */
   keepGoing?: boolean;
-  /** Rehash every cached output instead of trusting unchanged size/mtime/inode. */
+  /**
+   * Rehash every cached output instead of trusting unchanged stat snapshots, and rerun results
+   * whose run record does not show their inputs were verified with the hashes their key names.
+   */
   deepVerify?: boolean;
+  /** Which runner runs a stage; default: in this process or a child process, by its isolation. */
+  runnerFor?(stage: Stage): StageRunner;
   signal?: AbortSignal;
   onEvent?(event: RunEvent): void;
 }
@@ -48,32 +59,32 @@ export interface RunSummary {
   seconds: number;
 }
 
-/** Run metadata kept beside each cached result, so a restored result can refill its lock entry. */
-interface RunRecord {
-  startedAt: string;
-  durationSeconds: number;
-  environment: Record<string, string>;
-}
-
 /**
  * Runs the selected stages in dependency order, up to `jobs` at once. Each stage's key is computed
  * only once its upstream results exist (their output hashes are part of it), so a stage whose
- * upstream reran but produced identical output is still reused.
+ * upstream reran but produced identical output is still reused. Before a stage runs, every input it
+ * will read is rehashed in full; a corrupted one is rebuilt first, so a result is never computed
+ * from, and filed under the key of, inputs other than the ones its key names.
  */
 export async function executeStages<Params>(session: Session<Params>, options: RunOptions = {}): Promise<RunSummary> {
   const started = performance.now();
   const emit = options.onEvent ?? (() => {});
   const jobs = Math.max(1, options.jobs ?? 1);
+  const signal = options.signal ?? new AbortController().signal;
   const selected = session.selection(options.only ?? [], options.downstream ?? false);
   const forced = options.force?.length ? session.graph.match(options.force) : new Set<string>();
   const order = session.graph.order.filter((name) => selected.has(name));
+  const inline = new InlineRunner((name) => session.graph.get(name));
+  const inProcess = new ProcessRunner(session.project.root);
+  const runnerFor = options.runnerFor ?? ((stage: Stage) => (stage.isolation === "process" ? inProcess : inline));
   emit({ type: "plan", stages: order });
 
   for (const abandoned of await session.store.abandonedWorkspaces()) await rm(abandoned, { recursive: true, force: true });
 
   const outcomes: Record<string, StageOutcome> = {};
+  /** Results settled in this run: what dependents' keys and jobs reference. */
+  const results: Record<string, ResultRef> = {};
   const outputHashes: Record<string, string> = {};
-  const outputDirs: Record<string, string> = {};
   const lock = structuredClone(session.lock);
   let lockWrites = Promise.resolve();
   let lastWritten = canonicalJson(session.lock);
@@ -89,11 +100,79 @@ export async function executeStages<Params>(session: Session<Params>, options: R
 
   const running = new Map<string, Promise<void>>();
   let stopScheduling = false;
-  const aborted = (): boolean => options.signal?.aborted ?? false;
 
   const settle = (name: string, outcome: StageOutcome): void => {
     outcomes[name] = outcome;
     if (outcome.status === "failed" && !options.keepGoing) stopScheduling = true;
+  };
+
+  const accept = (stage: Stage, ref: ResultRef): void => {
+    results[stage.name] = ref;
+    outputHashes[stage.name] = ref.outputHash;
+  };
+
+  const recordInLock = async (stage: Stage, inputs: FingerprintInputs, manifest: Manifest, record: RunRecord | undefined, metrics?: Record<string, number>): Promise<void> => {
+    lock.stages[stage.name] = {
+      ...lockEntry(session, inputs, manifest, record),
+      ...(metrics ? { metrics } : {}),
+    };
+    await saveLock();
+  };
+
+  /**
+   * Each input rehashed in full at most once per run (a 50 MB dataset read by 19 trainings is read
+   * once); results committed in this run were hashed as they were written.
+   */
+  const verifiedThisRun = new Map<string, Promise<void>>();
+  const verifyInput = (dep: string): Promise<void> => {
+    let pending = verifiedThisRun.get(dep);
+    if (!pending) {
+      pending = (async () => {
+        const ref = results[dep]!;
+        const check = await session.store.verify(dep, ref.fingerprint, { deep: true, refresh: true });
+        if (check.ok) return;
+        const detail = check.reason === "missing-file" || check.reason === "corrupted-file" ? `${check.reason.replace("-", " ")}: ${check.file}` : check.reason;
+        const reasons: StaleReason[] = [check.reason === "missing-file" ? { kind: "output-missing", file: check.file } : { kind: "output-corrupted", file: check.reason === "corrupted-file" ? check.file : "manifest.json" }];
+        const outcome = await runStage(session.graph.get(dep), reasons);
+        outcomes[dep] = outcome;
+        if (outcome.status !== "ran") {
+          throw new StageFailureError({ reason: "input-corrupted", stage: dep, detail: `${detail}; rebuilding it failed` });
+        }
+      })();
+      verifiedThisRun.set(dep, pending);
+    }
+    return pending;
+  };
+
+  /** Rebuild-or-refuse every input, then run the stage with inputs whose hashes were just verified. */
+  const runStage = async (stage: Stage, reasons: StaleReason[]): Promise<StageOutcome> => {
+    try {
+      await Promise.all(stage.deps.map(verifyInput));
+    } catch (error) {
+      return { status: "failed", failure: failureOf(error) };
+    }
+    // A rebuilt input may have come out different (a nondeterministic stage): key on what is there now.
+    const inputs = session.fingerprintInputs(stage, outputHashes);
+    const fingerprint = fingerprintFor(inputs);
+    emit({ type: "start", stage: stage.name, fingerprint, reasons });
+    try {
+      const result = await runnerFor(stage).run(jobFor(session, stage, inputs, fingerprint, results), {
+        store: session.store,
+        signal,
+        onProgress: (progress) => emit({ type: "progress", stage: stage.name, progress }),
+        concurrentStages: running.size,
+        loadAverage: loadavg()[0] ?? 0,
+      });
+      accept(stage, { stage: stage.name, fingerprint, outputHash: result.manifest.outputHash });
+      verifiedThisRun.set(stage.name, Promise.resolve());
+      await recordInLock(stage, inputs, result.manifest, result.record, result.metrics);
+      emit({ type: "done", stage: stage.name, fingerprint, seconds: result.record.durationSeconds });
+      return { status: "ran", fingerprint };
+    } catch (error) {
+      const failure: StageFailure = signal.aborted ? { reason: "aborted" } : failureOf(error);
+      emit({ type: "failed", stage: stage.name, failure });
+      return { status: "failed", failure };
+    }
   };
 
   const processStage = async (stage: Stage): Promise<void> => {
@@ -101,56 +180,20 @@ export async function executeStages<Params>(session: Session<Params>, options: R
     const freshness = await checkFreshness(session.store, inputs, session.lock.stages[stage.name], {
       forced: forced.has(stage.name),
       deepVerify: options.deepVerify ?? false,
+      refresh: true,
     });
     if (freshness.fresh) {
-      outputHashes[stage.name] = freshness.manifest.outputHash;
-      outputDirs[stage.name] = freshness.outDir;
+      accept(stage, { stage: stage.name, fingerprint: freshness.fingerprint, outputHash: freshness.manifest.outputHash });
       if (session.lock.stages[stage.name]?.fingerprint !== freshness.fingerprint || freshness.restored) {
-        const resultDir = join(freshness.outDir, "..");
-        lock.stages[stage.name] = {
-          ...lockEntry(session.workDir, inputs, freshness.fingerprint, freshness.manifest, resultDir, await readRunRecord(resultDir)),
-          ...(stage.metrics ? { metrics: await readDeclaredMetrics(stage.name, freshness.outDir, stage.metrics) } : {}),
-        };
-        await saveLock();
+        const stored = await session.store.readRecord(stage.name, freshness.fingerprint);
+        const metrics = stage.metrics ? await readDeclaredMetrics(stage.name, freshness.outDir, stage.metrics) : undefined;
+        await recordInLock(stage, inputs, freshness.manifest, stored?.run, metrics);
       }
       settle(stage.name, { status: "cached", fingerprint: freshness.fingerprint });
       emit({ type: "cached", stage: stage.name, fingerprint: freshness.fingerprint, restored: freshness.restored });
       return;
     }
-    emit({ type: "start", stage: stage.name, fingerprint: freshness.fingerprint, reasons: freshness.reasons });
-    const workspace = await session.store.createWorkspace(stage.name);
-    const startedAt = new Date();
-    try {
-      const environment = baseEnvironment();
-      const context = makeContext(stage, inputs, join(workspace, "out"), outputDirs, environment, emit, options.signal);
-      if (stage.isolation === "process") {
-        await runInChildProcess(session, stage, context);
-      } else {
-        await stage.run(context);
-      }
-      if (aborted()) throw new Error("interrupted");
-      const record: RunRecord = {
-        startedAt: startedAt.toISOString(),
-        durationSeconds: Number(((Date.now() - startedAt.getTime()) / 1000).toFixed(3)),
-        environment,
-      };
-      await writeFile(join(workspace, "run.json"), JSON.stringify(record, null, 2));
-      // Read before commit: a stage whose declared metrics are missing fails and keeps nothing.
-      const metrics = stage.metrics ? await readDeclaredMetrics(stage.name, join(workspace, "out"), stage.metrics) : undefined;
-      const manifest = await session.store.commit(workspace, stage.name, freshness.fingerprint);
-      const resultDir = session.store.resultDir(stage.name, freshness.fingerprint);
-      outputHashes[stage.name] = manifest.outputHash;
-      outputDirs[stage.name] = join(resultDir, "out");
-      lock.stages[stage.name] = { ...lockEntry(session.workDir, inputs, freshness.fingerprint, manifest, resultDir, record), ...(metrics ? { metrics } : {}) };
-      await saveLock();
-      settle(stage.name, { status: "ran", fingerprint: freshness.fingerprint });
-      emit({ type: "done", stage: stage.name, fingerprint: freshness.fingerprint, seconds: record.durationSeconds });
-    } catch (error) {
-      await session.store.discardWorkspace(workspace);
-      const message = aborted() ? "interrupted" : errorMessage(error);
-      settle(stage.name, { status: "failed", error: message });
-      emit({ type: "failed", stage: stage.name, error: message });
-    }
+    settle(stage.name, await runStage(stage, freshness.reasons));
   };
 
   // Ready stages start longest-critical-path first (by the previous run's durations); the loop
@@ -170,7 +213,7 @@ export async function executeStages<Params>(session: Session<Params>, options: R
         continue;
       }
       const ready = stage.deps.every((dep) => outcomes[dep]?.status === "cached" || outcomes[dep]?.status === "ran");
-      if (ready && running.size < jobs && !stopScheduling && !aborted()) {
+      if (ready && running.size < jobs && !stopScheduling && !signal.aborted) {
         waiting.splice(i, 1);
         running.set(name, processStage(stage).finally(() => running.delete(name)));
         continue;
@@ -181,7 +224,7 @@ export async function executeStages<Params>(session: Session<Params>, options: R
     await Promise.race(running.values());
   }
   for (const name of waiting) {
-    const because = aborted() ? "interrupted" : "stopped after a failure (use --keep-going to continue other branches)";
+    const because = signal.aborted ? "interrupted" : "stopped after a failure (use --keep-going to continue other branches)";
     settle(name, { status: "skipped", because });
     emit({ type: "skipped", stage: name, because });
   }
@@ -191,61 +234,37 @@ export async function executeStages<Params>(session: Session<Params>, options: R
   await saveLock();
 
   const ok = Object.values(outcomes).every((outcome) => outcome.status === "cached" || outcome.status === "ran");
-  return { ok, aborted: aborted(), outcomes, seconds: (performance.now() - started) / 1000 };
+  return { ok, aborted: signal.aborted, outcomes, seconds: (performance.now() - started) / 1000 };
 }
 
-function makeContext(
-  stage: Stage,
-  inputs: FingerprintInputs,
-  outDir: string,
-  outputDirs: Readonly<Record<string, string>>,
-  environment: Record<string, string>,
-  emit: (event: RunEvent) => void,
-  signal: AbortSignal | undefined,
-): StageContext {
-  const upstream: Record<string, string> = {};
-  for (const dep of stage.deps) upstream[dep] = outputDirs[dep]!;
+/** The serialisable job for a stage whose inputs are settled in `results`. */
+export function jobFor<Params>(session: Session<Params>, stage: Stage, inputs: FingerprintInputs, fingerprint: string, results: Readonly<Record<string, ResultRef>>): StageJob {
   return {
-    name: stage.name,
-    outDir,
-    inputs: upstream,
-    params: inputs.params,
-    param: <T>(path: string) => readDeclaredParam<T>(stage.name, inputs.params, path),
-    progress(update) {
-      emit({ type: "progress", stage: stage.name, progress: typeof update === "string" ? { text: update } : update });
-    },
-    recordEnvironment(facts) {
-      Object.assign(environment, facts);
-    },
-    signal: signal ?? new AbortController().signal,
+    schema: 1,
+    projectModule: projectRelative(session.project.root, session.project.module),
+    stage: stage.name,
+    fingerprint,
+    params: session.params,
+    declaredParams: inputs.params,
+    inputs: Object.fromEntries(Object.entries(stage.inputs).map(([role, dep]) => [role, results[dep]!])),
+    code: inputs.code,
+    execution: declaredExecution(stage.execution, session.execution),
+    ...(stage.metrics ? { metrics: stage.metrics } : {}),
   };
 }
 
-function lockEntry(
-  workDir: string,
-  inputs: FingerprintInputs,
-  fingerprint: string,
-  manifest: { files: LockedStage["outputs"]["files"]; outputHash: string },
-  resultDir: string,
-  record: RunRecord | undefined,
-): LockedStage {
+function lockEntry<Params>(session: Session<Params>, inputs: FingerprintInputs, manifest: Manifest, record: RunRecord | undefined): LockedStage {
   return {
-    fingerprint,
+    fingerprint: manifest.fingerprint,
     code: inputs.code,
     params: inputs.params,
     inputs: inputs.inputs,
+    ...(inputs.execution ? { execution: inputs.execution } : {}),
     outputs: { files: manifest.files, outputHash: manifest.outputHash },
-    artifact: relative(workDir, resultDir).split("\\").join("/"),
+    artifact: relative(session.workDir, session.store.resultDir(manifest.stage, manifest.fingerprint)).split("\\").join("/"),
     startedAt: record?.startedAt ?? "unknown",
     durationSeconds: record?.durationSeconds ?? 0,
-    environment: record?.environment ?? {},
+    environment: { ...record?.environment, ...record?.execution },
+    ...(record && Object.keys(record.measurements).length > 0 ? { measurements: record.measurements } : {}),
   };
-}
-
-async function readRunRecord(resultDir: string): Promise<RunRecord | undefined> {
-  try {
-    return JSON.parse(await readFile(join(resultDir, "run.json"), "utf8")) as RunRecord;
-  } catch {
-    return undefined;
-  }
 }

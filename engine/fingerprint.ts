@@ -12,6 +12,8 @@ export interface FingerprintInputs {
   params: Record<string, unknown>;
   /** Upstream stage → the content hash of its outputs. */
   inputs: Record<string, string>;
+  /** Execution options with the "key" policy that the stage declares (e.g. the ML backend), resolved. */
+  execution?: Record<string, string>;
 }
 
 /** Bumped when the meaning of a fingerprint changes, to invalidate every cached result at once. */

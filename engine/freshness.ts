@@ -1,6 +1,7 @@
-import type { ArtifactStore, Manifest } from "./artifact-store.ts";
+import { canonicalJson } from "./canonical-json.ts";
 import { fingerprintFor, type FingerprintInputs } from "./fingerprint.ts";
 import type { LockedStage } from "./lock-file.ts";
+import type { Manifest, ResultStore } from "./result-store.ts";
 import { diffAgainstLock, type StaleReason } from "./why.ts";
 
 /** The one rule deciding whether a stage runs, shared by `run`, `status` and `--dry-run`. */
@@ -9,15 +10,21 @@ export type Freshness =
   | { fresh: false; fingerprint: string; reasons: StaleReason[] };
 
 export async function checkFreshness(
-  store: ArtifactStore,
+  store: ResultStore,
   inputs: FingerprintInputs,
   locked: LockedStage | undefined,
-  options: { forced: boolean; deepVerify: boolean },
+  options: { forced: boolean; deepVerify: boolean; /** renew stat snapshots after a matching rehash (not in read-only commands) */ refresh?: boolean },
 ): Promise<Freshness> {
   const fingerprint = fingerprintFor(inputs);
   if (options.forced) return { fresh: false, fingerprint, reasons: [{ kind: "forced" }] };
-  const verification = await store.verify(inputs.stage, fingerprint, options.deepVerify);
+  const verification = await store.verify(inputs.stage, fingerprint, { deep: options.deepVerify, refresh: options.refresh ?? false });
   if (verification.ok) {
+    if (options.deepVerify) {
+      // A result whose record does not show its inputs verified with the hashes its key names may
+      // have been computed from corrupt files that were later rebuilt: `--verify` reruns it.
+      const unverified = await unverifiedInputs(store, inputs, fingerprint);
+      if (unverified) return { fresh: false, fingerprint, reasons: [{ kind: "inputs-unverified", detail: unverified }] };
+    }
     return {
       fresh: true,
       fingerprint,
@@ -40,4 +47,12 @@ export async function checkFreshness(
     reasons.push({ kind: "unexplained", detail: "no cached result for this fingerprint (cache cleared or format changed)" });
   }
   return { fresh: false, fingerprint, reasons };
+}
+
+async function unverifiedInputs(store: ResultStore, inputs: FingerprintInputs, fingerprint: string): Promise<string | undefined> {
+  if (Object.keys(inputs.inputs).length === 0) return undefined;
+  const record = (await store.readRecord(inputs.stage, fingerprint))?.run;
+  if (!record?.verifiedInputs) return "its run record has no verified input hashes";
+  if (canonicalJson(record.verifiedInputs) !== canonicalJson(inputs.inputs)) return "the input hashes it verified differ from those in its key";
+  return undefined;
 }

@@ -22,10 +22,10 @@ export async function collectGarbage<Params>(session: Session<Params>, options: 
   let freedBytes = 0;
   let kept = 0;
   const doomed: string[] = [];
-  for (const result of await session.store.listResults()) {
-    const path = relative(session.workDir, result.path).split("\\").join("/");
+  for (const result of await session.store.list()) {
+    const path = relative(session.workDir, result.location).split("\\").join("/");
     if (referenced.has(path)) kept++;
-    else doomed.push(result.path);
+    else doomed.push(result.location);
   }
   doomed.push(...(await session.store.abandonedWorkspaces()));
   for (const path of doomed) {

@@ -12,7 +12,7 @@ export class StageGraph {
     const stages = new Map<string, Stage>();
     for (const stage of stageList) {
       if (stages.has(stage.name)) {
-        throw new PipelineError("unknown-stage", `two stages are named "${stage.name}": stage names must be unique`);
+        throw new PipelineError("duplicate-stage", `two stages are named "${stage.name}": stage names must be unique`);
       }
       stages.set(stage.name, stage);
     }

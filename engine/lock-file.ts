@@ -2,8 +2,9 @@ import { readFile } from "node:fs/promises";
 import { canonicalJson } from "./canonical-json.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
 import type { CodeFingerprint } from "./code-fingerprint.ts";
-import type { OutputFile } from "./artifact-store.ts";
+import type { OutputFile } from "./result-store.ts";
 import { PipelineError } from "./errors.ts";
+import type { Measurement } from "./run-record.ts";
 
 /**
  * `pipeline.lock.json`: what each stage last produced and from what — the record `status` diffs
@@ -19,12 +20,16 @@ export interface LockedStage {
   params: Record<string, unknown>;
   /** Upstream stage → its outputHash when this stage's result was made. */
   inputs: Record<string, string>;
+  /** Execution options in the key (see ExecutionOption), when the stage declares any. */
+  execution?: Record<string, string>;
   outputs: { files: Record<string, OutputFile>; outputHash: string };
   /** Project-relative folder of the cached result. */
   artifact: string;
   startedAt: string;
   durationSeconds: number;
   environment: Record<string, string>;
+  /** What the stage measured about its run (seconds, images/s), from its run record. */
+  measurements?: Record<string, Measurement>;
   /** The stage's declared metrics (see MetricsDeclaration), so `diff` works from lock files alone. */
   metrics?: Record<string, number>;
 }

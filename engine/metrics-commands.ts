@@ -49,13 +49,13 @@ export async function readBaseline(path: string): Promise<Baseline> {
   try {
     text = await readFile(path, "utf8");
   } catch {
-    throw new PipelineError("invalid-params", `no baseline at ${path}: create one with \`pipeline baseline\` (it records the current metrics)`);
+    throw new PipelineError("invalid-baseline", `no baseline at ${path}: create one with \`pipeline baseline\` (it records the current metrics)`);
   }
   let baseline: Partial<Baseline>;
   try {
     baseline = JSON.parse(text) as Partial<Baseline>;
   } catch (error) {
-    throw new PipelineError("invalid-params", `${path} is not valid JSON (${(error as Error).message}); restore it from git or recreate it with \`pipeline baseline\``);
+    throw new PipelineError("invalid-baseline", `${path} is not valid JSON (${(error as Error).message}); restore it from git or recreate it with \`pipeline baseline\``);
   }
   const valid =
     baseline.schema === BASELINE_SCHEMA &&
@@ -63,7 +63,7 @@ export async function readBaseline(path: string): Promise<Baseline> {
     baseline.metrics !== null &&
     Object.values(baseline.metrics).every((metrics) => typeof metrics === "object" && metrics !== null && Object.values(metrics).every((value) => typeof value === "number"));
   if (!valid) {
-    throw new PipelineError("invalid-params", `${path} is not a baseline (expected {"schema": ${BASELINE_SCHEMA}, "metrics": {stage: {metric: number}}}); recreate it with \`pipeline baseline\``);
+    throw new PipelineError("invalid-baseline", `${path} is not a baseline (expected {"schema": ${BASELINE_SCHEMA}, "metrics": {stage: {metric: number}}}); recreate it with \`pipeline baseline\``);
   }
   return baseline as Baseline;
 }

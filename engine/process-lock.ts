@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isProcessAlive } from "./artifact-store.ts";
+import { isProcessAlive } from "./process-alive.ts";
 import { PipelineError } from "./errors.ts";
 
 /**

@@ -1,5 +1,6 @@
 import { Listr, type ListrTaskWrapper } from "listr2";
 import type { RunEvent } from "./executor.ts";
+import { describeFailure } from "./failure.ts";
 import { describeReason } from "./why.ts";
 
 /**
@@ -79,7 +80,7 @@ export function createListrReporter(options: { tty: boolean }): Reporter {
       case "done":
         return whenReady(event.stage, (settle) => settle({ kind: "done", message: `done in ${formatSeconds(event.seconds)}` }));
       case "failed":
-        return whenReady(event.stage, (settle) => settle({ kind: "failed", message: event.error }));
+        return whenReady(event.stage, (settle) => settle({ kind: "failed", message: describeFailure(event.failure) }));
     }
   };
 

@@ -1,6 +1,8 @@
 import { basename, join } from "node:path";
-import { ArtifactStore } from "./artifact-store.ts";
+import { availableParallelism } from "node:os";
 import { CodeFingerprinter } from "./code-fingerprint.ts";
+import { keyedExecution, resolveExecution } from "./execution.ts";
+import { LocalResultStore } from "./local-result-store.ts";
 import { declaredParamValues, type FingerprintInputs } from "./fingerprint.ts";
 import { StageGraph } from "./graph.ts";
 import { readLock, type LockFile } from "./lock-file.ts";
@@ -12,6 +14,12 @@ export interface SessionOptions {
   overrides?: readonly string[];
   /** Where artifacts/ and the lock file live; defaults to the project root. */
   workDir?: string;
+  /** `--NAME VALUE` of the project's execution options (unset ones come from their env variable or default). */
+  execution?: Readonly<Record<string, string | undefined>>;
+  /** Stages the command runs at once: execution defaults (threads per stage) depend on it. */
+  jobs?: number;
+  /** Write nothing under artifacts/ (status, dag, diff, --dry-run): caches are read, never filled. */
+  readOnly?: boolean;
 }
 
 /** A project opened for one command: validated params, the expanded DAG, the cache and the lock. */
@@ -20,41 +28,48 @@ export class Session<Params> {
     readonly project: ProjectDefinition<Params>,
     readonly params: Params,
     readonly graph: StageGraph,
-    readonly store: ArtifactStore,
+    readonly store: LocalResultStore,
     readonly lockPath: string,
     readonly lock: LockFile,
     readonly workDir: string,
     readonly code: CodeFingerprinter,
+    /** The project's execution options, resolved for this command. */
+    readonly execution: Readonly<Record<string, string>>,
   ) {}
 
   static async open<Params>(project: ProjectDefinition<Params>, options: SessionOptions = {}): Promise<Session<Params>> {
     const workDir = options.workDir ?? project.root;
     const paramsFile = options.paramsFile ?? join(project.root, "params.json");
-    const code = new CodeFingerprinter(project.root);
-    const paramsCache = { dir: join(workDir, "artifacts", ".params-cache"), code };
+    const code = new CodeFingerprinter(project.root, { cacheDir: join(workDir, "artifacts", ".code-cache"), writeCache: !options.readOnly });
+    const paramsCache = { dir: join(workDir, "artifacts", ".params-cache"), code, readOnly: options.readOnly ?? false };
     const { params } = await loadParams(project, paramsFile, options.overrides ?? [], paramsCache);
     const graph = new StageGraph(project.declarations.flatMap((declaration) => declaration.expand(params)));
     const lockPath = lockPathFor(workDir, paramsFile);
+    const machine = { cores: availableParallelism(), jobs: options.jobs ?? availableParallelism() };
+    const execution = resolveExecution(project.execution?.options ?? [], options.execution ?? {}, machine);
     return new Session(
       project,
       params,
       graph,
-      new ArtifactStore(join(workDir, "artifacts")),
+      new LocalResultStore(join(workDir, "artifacts")),
       lockPath,
       await readLock(lockPath),
       workDir,
       code,
+      execution,
     );
   }
 
   fingerprintInputs(stage: Stage, upstreamOutputHashes: Readonly<Record<string, string>>): FingerprintInputs {
     const inputs: Record<string, string> = {};
     for (const dep of stage.deps) inputs[dep] = upstreamOutputHashes[dep]!;
+    const execution = keyedExecution(this.project.execution?.options ?? [], stage.execution, this.execution);
     return {
       stage: stage.name,
       code: this.code.fingerprint(stage.module),
       params: declaredParamValues(stage, this.params),
       inputs,
+      ...(execution ? { execution } : {}),
     };
   }
 

@@ -1,5 +1,7 @@
 import { fileURLToPath } from "node:url";
+import type { ExecutionOption } from "./execution.ts";
 import type { Tolerance } from "./regression-check.ts";
+import type { Measurement, RunRecord } from "./run-record.ts";
 
 /**
  * How stages are declared. A declaration is pure data plus a `run`; the engine expands it against
@@ -17,15 +19,28 @@ export interface StageContext {
   readonly name: string;
   /** Empty folder to write every output into; it becomes the artifact only if `run` succeeds. */
   readonly outDir: string;
-  /** Upstream stage name → the folder holding its verified outputs (read-only). */
+  /** Input role (as declared in `inputs`) → the folder holding that input's verified outputs (read-only). */
   readonly inputs: Readonly<Record<string, string>>;
+  /** The folder of a declared input; an undeclared role throws. */
+  input(role: string): string;
+  /**
+   * The run record of the result an input came from (its wall time, images/s, load): provenance,
+   * not content. A stage that prints it makes output that can differ between two runs with the same key.
+   */
+  inputRecord(role: string): RunRecord | undefined;
   /** The value at a declared param path. Reading an undeclared path throws: the cache key would miss it. */
   param<T = unknown>(path: string): T;
   /** Every declared path with its value. */
   readonly params: Readonly<Record<string, unknown>>;
+  /** The project's execution options this stage declared (see ExecutionOption), resolved. */
+  readonly execution: Readonly<Record<string, string>>;
   progress(update: StageProgress | string): void;
-  /** Extra facts about where the stage ran (tfjs backend, versions); recorded in the lock file. */
+  /** Extra facts about where the stage ran (tfjs backend, versions); recorded in the run record and lock. */
   recordEnvironment(facts: Record<string, string>): void;
+  /** Measurements of this run (seconds, images/s): kept in the run record, never in the outputs. */
+  recordMeasurements(values: Record<string, Measurement>): void;
+  /** A line for the stage's log (`pipeline logs STAGE`). */
+  log(line: string): void;
   readonly signal: AbortSignal;
 }
 
@@ -44,8 +59,13 @@ export interface Stage {
   readonly family: string;
   /** Absolute path of the file declaring the stage; it and its imports form the stage's code fingerprint. */
   readonly module: string;
+  /** Input role → the upstream stage providing it. Stages read inputs by role, never by position. */
+  readonly inputs: Readonly<Record<string, string>>;
+  /** The upstream stages (the inputs' stages, each once). */
   readonly deps: readonly string[];
   readonly params: readonly string[];
+  /** Names of the project's execution options the stage reads; those with policy "key" join its cache key. */
+  readonly execution: readonly string[];
   readonly isolation: Isolation;
   /** Numbers this stage reports (like DVC metrics): copied into the lock file for `diff` and `check`. */
   readonly metrics?: MetricsDeclaration;
@@ -66,11 +86,12 @@ interface CommonFields {
   module: string;
   isolation?: Isolation;
   metrics?: MetricsDeclaration;
+  execution?: readonly string[];
 }
 
 export function defineStage<Params>(
   declaration: CommonFields & {
-    deps?: readonly string[] | ((params: Params) => readonly string[]);
+    inputs?: Readonly<Record<string, string>> | ((params: Params) => Readonly<Record<string, string>>);
     /** Fixed paths, or paths that depend on the params (an aggregate reading one path per experiment). */
     params?: readonly string[] | ((params: Params) => readonly string[]);
     run(context: StageContext): Promise<void>;
@@ -85,8 +106,9 @@ export function defineStage<Params>(
         name: declaration.name,
         family: declaration.name,
         module,
-        deps: typeof declaration.deps === "function" ? declaration.deps(params) : (declaration.deps ?? []),
+        ...withDeps(typeof declaration.inputs === "function" ? declaration.inputs(params) : (declaration.inputs ?? {})),
         params: typeof declaration.params === "function" ? declaration.params(params) : (declaration.params ?? []),
+        execution: declaration.execution ?? [],
         isolation: declaration.isolation ?? "inline",
         ...(declaration.metrics ? { metrics: declaration.metrics } : {}),
         run: declaration.run,
@@ -99,7 +121,7 @@ export function defineStage<Params>(
 export function defineForeach<Params>(
   declaration: CommonFields & {
     items(params: Params): readonly string[];
-    deps?(item: string, params: Params): readonly string[];
+    inputs?(item: string, params: Params): Readonly<Record<string, string>>;
     params(item: string, params: Params): readonly string[];
     run(context: StageContext, item: string): Promise<void>;
   },
@@ -114,13 +136,18 @@ export function defineForeach<Params>(
         family: declaration.name,
         module,
         item,
-        deps: declaration.deps?.(item, params) ?? [],
+        ...withDeps(declaration.inputs?.(item, params) ?? {}),
         params: declaration.params(item, params),
+        execution: declaration.execution ?? [],
         isolation: declaration.isolation ?? "inline",
         ...(declaration.metrics ? { metrics: declaration.metrics } : {}),
         run: (context: StageContext) => declaration.run(context, item),
       })),
   };
+}
+
+function withDeps(inputs: Readonly<Record<string, string>>): { inputs: Readonly<Record<string, string>>; deps: readonly string[] } {
+  return { inputs, deps: [...new Set(Object.values(inputs))] };
 }
 
 function toPath(moduleUrlOrPath: string): string {
@@ -147,6 +174,15 @@ export interface ProjectDefinition<Params> {
    * stamped with the commit and lock file. Returns lines to print.
    */
   publish?(run: { lockPath: string; workDir: string }): Promise<string[]>;
+  /**
+   * Settings of how stages execute that the engine passes through without knowing them (the ML
+   * backend, threads per stage): each becomes a `--NAME` flag; see ExecutionOption for the cache policy.
+   */
+  readonly execution?: {
+    options: readonly ExecutionOption[];
+    /** Warnings about a combination (e.g. more threads than cores), printed before a run. */
+    warnings?(resolved: Readonly<Record<string, string>>, machine: { cores: number; jobs: number }): string[];
+  };
   /** `check`: the params file it runs by default (a small CI profile) and each metric's tolerance. */
   readonly check?: {
     defaultParams: string;

@@ -1,4 +1,5 @@
 import { canonicalJson } from "./canonical-json.ts";
+import { formatPath, parsePath } from "./param-path.ts";
 import type { FingerprintInputs } from "./fingerprint.ts";
 import type { LockedStage } from "./lock-file.ts";
 
@@ -11,6 +12,8 @@ export type StaleReason =
   | { kind: "param-removed"; path: string; from: unknown }
   | { kind: "code-changed"; file: string; change: "modified" | "added" | "removed" }
   | { kind: "package-changed"; name: string; from: string; to: string }
+  | { kind: "execution-changed"; option: string; from: string | undefined; to: string | undefined }
+  | { kind: "inputs-unverified"; detail: string }
   | { kind: "input-changed"; stage: string }
   | { kind: "upstream-will-run"; stage: string }
   | { kind: "output-missing"; file?: string }
@@ -23,9 +26,7 @@ export function diffAgainstLock(now: FingerprintInputs, locked: LockedStage | un
   const reasons: StaleReason[] = [];
   for (const [path, to] of Object.entries(now.params)) {
     if (!(path in locked.params)) reasons.push({ kind: "param-added", path, to });
-    else if (canonicalJson(locked.params[path]) !== canonicalJson(to)) {
-      reasons.push({ kind: "param-changed", path, from: locked.params[path], to });
-    }
+    else reasons.push(...changedLeaves(path, locked.params[path], to));
   }
   for (const [path, from] of Object.entries(locked.params)) {
     if (!(path in now.params)) reasons.push({ kind: "param-removed", path, from });
@@ -42,11 +43,36 @@ export function diffAgainstLock(now: FingerprintInputs, locked: LockedStage | un
     const before = locked.code.packages[name] ?? "absent";
     if (before !== version) reasons.push({ kind: "package-changed", name, from: before, to: version });
   }
+  for (const option of [...new Set([...Object.keys(now.execution ?? {}), ...Object.keys(locked.execution ?? {})])].sort()) {
+    const [from, to] = [locked.execution?.[option], now.execution?.[option]];
+    if (from !== to) reasons.push({ kind: "execution-changed", option, from, to });
+  }
   const upstream = new Set([...Object.keys(now.inputs), ...Object.keys(locked.inputs)]);
   for (const stage of [...upstream].sort()) {
     if (now.inputs[stage] !== locked.inputs[stage]) reasons.push({ kind: "input-changed", stage });
   }
   return reasons;
+}
+
+/**
+ * A declared param that is an object (say `model`) names the keys that changed, each with its old and
+ * new value, instead of two whole objects the reader has to compare by eye.
+ */
+function changedLeaves(path: string, from: unknown, to: unknown): StaleReason[] {
+  if (canonicalJson(from ?? null) === canonicalJson(to ?? null) && (from === undefined) === (to === undefined)) return [];
+  if (!isPlainObject(from) || !isPlainObject(to)) return [{ kind: "param-changed", path, from, to }];
+  let base: ReturnType<typeof parsePath>;
+  try {
+    base = parsePath(path);
+  } catch {
+    return [{ kind: "param-changed", path, from, to }]; // a declared path this grammar cannot split: report it whole
+  }
+  const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();
+  return keys.flatMap((key) => changedLeaves(formatPath([...base, key]), from[key], to[key]));
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 export function describeReason(reason: StaleReason): string {
@@ -65,6 +91,10 @@ export function describeReason(reason: StaleReason): string {
       return `code ${reason.change}: ${reason.file}`;
     case "package-changed":
       return `package ${reason.name} changed from ${reason.from} to ${reason.to}`;
+    case "execution-changed":
+      return `--${reason.option} changed from ${reason.from ?? "(not in the key)"} to ${reason.to ?? "(not in the key)"}`;
+    case "inputs-unverified":
+      return `its inputs were not verified when it ran (${reason.detail}); rerunning (--verify)`;
     case "input-changed":
       return `input from ${reason.stage} changed`;
     case "upstream-will-run":
@@ -80,5 +110,5 @@ export function describeReason(reason: StaleReason): string {
 
 function show(value: unknown): string {
   const json = JSON.stringify(value);
-  return json === undefined ? "undefined" : json.length > 80 ? `${json.slice(0, 77)}...` : json;
+  return json === undefined ? "(absent)" : json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }

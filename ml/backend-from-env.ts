@@ -1,4 +1,4 @@
-import type { StageContext } from "../engine/stage.ts";
+import type { StageContext } from "../engine/index.ts";
 import { selectBackend, type BackendPreference, type SelectedBackend } from "./backend.ts";
 
 const PREFERENCES: readonly BackendPreference[] = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];

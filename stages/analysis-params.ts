@@ -1,4 +1,4 @@
-import { formatPath } from "../engine/param-path.ts";
+import { formatPath } from "../engine/index.ts";
 import type { AdversarialSettings } from "../ml/analysis/types.ts";
 import type { Params } from "./params.ts";
 

@@ -1,4 +1,5 @@
-import { defineForeach, type StageDeclaration } from "../engine/stage.ts";
+import { defineForeach, type StageDeclaration } from "../engine/index.ts";
+import { ML_EXECUTION } from "./execution.ts";
 import type { AnalysisInputs, AnalysisPresentation } from "../ml/analysis/stage-io.ts";
 import { type AnalysisKind, type AnalysisSettingsByKind, type ProjectParams, analysisExperiments, analysisSettingsPath } from "./analysis-params.ts";
 
@@ -26,12 +27,13 @@ export function defineAnalysis<K extends AnalysisKind, Result>(declaration: Anal
     isolation: declaration.needs === "topology" ? "inline" : "process",
     items: (params) => analysisExperiments(params, declaration.kind),
     // Only what the analysis reads is an input: a dataset change reruns the analyses of test images only.
-    deps: (id, params) => [`train@${id}`, ...(declaration.needs === "model-and-data" ? [`preprocess@${params.experiments[id]!.dataset}`] : [])],
+    inputs: (id, params) => ({ model: `train@${id}`, ...(declaration.needs === "model-and-data" ? { dataset: `preprocess@${params.experiments[id]!.dataset}` } : {}) }),
+    execution: declaration.needs === "topology" ? [] : ML_EXECUTION,
     params: () => [settingsPath],
     async run(context, id) {
       const io = await import("../ml/analysis/stage-io.ts");
-      const modelDir = context.inputs[`train@${id}`]!;
-      const datasetDir = Object.entries(context.inputs).find(([name]) => name.startsWith("preprocess@"))?.[1];
+      const modelDir = context.input("model");
+      const datasetDir = declaration.needs === "model-and-data" ? context.input("dataset") : undefined;
       const inputs = await io.openAnalysisInputs(modelDir, datasetDir, declaration.needs, context);
       try {
         const settings = context.param<AnalysisSettingsByKind[K]>(settingsPath);

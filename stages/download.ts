@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { defineStage, type StageContext } from "../engine/stage.ts";
+import { defineStage, type StageContext } from "../engine/index.ts";
 import type { MnistSource } from "../ml/download.ts";
 import type { Params } from "./params.ts";
 

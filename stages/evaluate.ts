@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { defineForeach, type StageContext } from "../engine/stage.ts";
+import { defineForeach, type StageContext } from "../engine/index.ts";
+import { ML_EXECUTION } from "./execution.ts";
 import type { LossName } from "../ml/config.ts";
 import { experimentPath, type Params } from "./params.ts";
 
@@ -10,12 +11,12 @@ export const evaluate = defineForeach<Params>({
   module: import.meta.url,
   isolation: "process",
   items: (params) => Object.keys(params.experiments),
-  deps: (id, params) => [`train@${id}`, `preprocess@${params.experiments[id]!.dataset}`],
+  inputs: (id, params) => ({ model: `train@${id}`, dataset: `preprocess@${params.experiments[id]!.dataset}` }),
+  execution: ML_EXECUTION,
   params: () => ["evaluate.batchSize"],
   metrics: { file: "metrics.json", keys: ["accuracy", "loss", "macroAvg.f1"] },
   async run(context, id) {
-    const datasetDir = Object.entries(context.inputs).find(([name]) => name.startsWith("preprocess@"))![1];
-    await evaluateToDirectory(context.inputs[`train@${id}`]!, datasetDir, context.outDir, context.param<number>("evaluate.batchSize"), context);
+    await evaluateToDirectory(context.input("model"), context.input("dataset"), context.outDir, context.param<number>("evaluate.batchSize"), context);
   },
 });
 

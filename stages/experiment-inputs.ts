@@ -6,6 +6,11 @@ export function experimentIds(params: Params): string[] {
   return Object.keys(params.experiments);
 }
 
+/** Inputs of an aggregate stage: each upstream stage under a role of its own name. */
+export function byStageName(stages: readonly string[]): Record<string, string> {
+  return Object.fromEntries(stages.map((stage) => [stage, stage]));
+}
+
 /** The experiments an aggregate stage covers, from its `train@<id>` inputs, in declaration order. */
 export function idsFromInputs(context: { inputs: Readonly<Record<string, string>> }): string[] {
   return Object.keys(context.inputs)

@@ -1,11 +1,12 @@
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ProjectDefinition } from "../engine/stage.ts";
+import type { ProjectDefinition } from "../engine/index.ts";
 import { activationMaps } from "./activation-maps.ts";
 import { adversarial } from "./adversarial.ts";
 import type { ProjectParams } from "./analysis-params.ts";
 import { download } from "./download.ts";
 import { evaluate } from "./evaluate.ts";
+import { executionOptions, executionWarnings } from "./execution.ts";
 import { filters } from "./filters.ts";
 import { layerSummary } from "./layer-summary.ts";
 import { misclassified } from "./misclassified.ts";
@@ -24,6 +25,7 @@ export const project: ProjectDefinition<ProjectParams> = {
   parseParams: async (document, sourceName) => (await import("./params-schema.ts")).parseParams(document, sourceName),
   paramsModule: fileURLToPath(new URL("./params-schema.ts", import.meta.url)),
   check: { defaultParams: "params.ci.json", tolerances: (params) => params.check.tolerances },
+  execution: { options: executionOptions, warnings: executionWarnings },
   declarations: [
     download, preprocess, train, evaluate, charts, comparisonCharts,
     layerSummary, predictionGrid, filters, activationMaps, occlusion, adversarial, misclassified,

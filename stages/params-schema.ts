@@ -1,7 +1,5 @@
 import { type } from "arktype";
-import { PipelineError } from "../engine/errors.ts";
-import { validateWith } from "../engine/params-loader.ts";
-import { formatPath } from "../engine/param-path.ts";
+import { PipelineError, formatPath, validateWith } from "../engine/index.ts";
 import type { DatasetConfig, ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
 import { ANALYSIS_KEYS, ANALYSIS_KINDS, type AnalysesParams, type ProjectParams } from "./analysis-params.ts";
 import type { ResolvedExperiment } from "./params.ts";

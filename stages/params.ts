@@ -1,4 +1,4 @@
-import { formatPath } from "../engine/param-path.ts";
+import { formatPath } from "../engine/index.ts";
 import type { DatasetConfig, ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
 
 /**

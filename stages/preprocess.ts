@@ -1,4 +1,4 @@
-import { defineForeach } from "../engine/stage.ts";
+import { defineForeach } from "../engine/index.ts";
 import type { DatasetConfig } from "../ml/config.ts";
 import { datasetsInUse, type Params } from "./params.ts";
 
@@ -10,11 +10,11 @@ export const preprocess = defineForeach<Params>({
   name: "preprocess",
   module: import.meta.url,
   items: datasetsInUse,
-  deps: () => ["download"],
+  inputs: () => ({ download: "download" }),
   params: (dataset) => [`datasets[${JSON.stringify(dataset)}]`],
   async run(context, dataset) {
     const { prepareDataset } = await import("../ml/dataset.ts");
     context.progress(`preparing ${dataset}`);
-    await prepareDataset(context.param<DatasetConfig>(`datasets[${JSON.stringify(dataset)}]`), context.inputs["download"]!, context.outDir);
+    await prepareDataset(context.param<DatasetConfig>(`datasets[${JSON.stringify(dataset)}]`), context.input("download"), context.outDir);
   },
 });

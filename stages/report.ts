@@ -1,8 +1,8 @@
-import { formatPath } from "../engine/param-path.ts";
-import { defineStage, type StageContext } from "../engine/stage.ts";
+import { formatPath } from "../engine/index.ts";
+import { defineStage, type StageContext } from "../engine/index.ts";
 import type { ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
 import type { ExperimentMeta } from "../ml/report/results.ts";
-import { experimentIds, idsFromInputs } from "./experiment-inputs.ts";
+import { byStageName, experimentIds, idsFromInputs } from "./experiment-inputs.ts";
 import { ANALYSIS_KINDS, type ProjectParams, analysisStageNames } from "./analysis-params.ts";
 import { experimentPath } from "./params.ts";
 
@@ -20,13 +20,14 @@ const SECTIONS = ["title", "study", "reference", "model", "optimizer", "training
 export const report = defineStage<ProjectParams>({
   name: "report",
   module: import.meta.url,
-  deps: (params) => [...experimentIds(params).flatMap((id) => [`train@${id}`, `evaluate@${id}`, `charts@${id}`]), "comparison-charts", ...analysisStageNames(params)],
+  inputs: (params) =>
+    byStageName([...experimentIds(params).flatMap((id) => [`train@${id}`, `evaluate@${id}`, `charts@${id}`]), "comparison-charts", ...analysisStageNames(params)]),
   params: (params) => experimentIds(params).flatMap((id) => [...SECTIONS.map((section) => experimentPath(id, section)), datasetPath(id)]),
   async run(context) {
     const { buildReport } = await import("../ml/report/build-report.ts");
     const ids = idsFromInputs(context);
-    const sources = ids.map((id) => ({ meta: meta(context, id), trainDir: context.inputs[`train@${id}`]!, evaluateDir: context.inputs[`evaluate@${id}`]! }));
-    const chartDirs = [...ids.map((id) => context.inputs[`charts@${id}`]!), context.inputs["comparison-charts"]!];
+    const sources = ids.map((id) => ({ meta: meta(context, id), trainDir: context.input(`train@${id}`), evaluateDir: context.input(`evaluate@${id}`) }));
+    const chartDirs = [...ids.map((id) => context.input(`charts@${id}`)), context.input("comparison-charts")];
     // In dependency order: analysis kind by kind, which is the report's order.
     const analysisDirs = Object.entries(context.inputs)
       .filter(([name]) => ANALYSIS_KINDS.some((kind) => name.startsWith(`${kind}@`)))

@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { defineForeach, type StageContext } from "../engine/stage.ts";
+import { defineForeach, type StageContext } from "../engine/index.ts";
+import { ML_EXECUTION } from "./execution.ts";
 import type { ExperimentSpec } from "../ml/train.ts";
 import { experimentPath, type Params } from "./params.ts";
 
@@ -14,7 +15,8 @@ export const train = defineForeach<Params>({
   module: import.meta.url,
   isolation: "process",
   items: (params) => Object.keys(params.experiments),
-  deps: (id, params) => [`preprocess@${params.experiments[id]!.dataset}`],
+  inputs: (id, params) => ({ dataset: `preprocess@${params.experiments[id]!.dataset}` }),
+  execution: ML_EXECUTION,
   params: (id) => [experimentPath(id, "model"), experimentPath(id, "optimizer"), experimentPath(id, "training")],
   async run(context, id) {
     const spec: ExperimentSpec = {
@@ -22,8 +24,7 @@ export const train = defineForeach<Params>({
       optimizer: context.param(experimentPath(id, "optimizer")),
       training: context.param(experimentPath(id, "training")),
     };
-    const datasetDir = Object.values(context.inputs)[0]!;
-    await trainToDirectory(spec, datasetDir, context.outDir, context);
+    await trainToDirectory(spec, context.input("dataset"), context.outDir, context);
   },
 });
 

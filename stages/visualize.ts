@@ -1,6 +1,6 @@
-import { defineForeach, defineStage } from "../engine/stage.ts";
+import { defineForeach, defineStage } from "../engine/index.ts";
 import type { ExperimentMeta } from "../ml/report/results.ts";
-import { experimentIds, idsFromInputs } from "./experiment-inputs.ts";
+import { byStageName, experimentIds, idsFromInputs } from "./experiment-inputs.ts";
 import { experimentPath, type Params } from "./params.ts";
 
 /**
@@ -18,11 +18,11 @@ export const charts = defineForeach<Params>({
   name: "charts",
   module: import.meta.url,
   items: (params) => Object.keys(params.experiments),
-  deps: (id) => [`evaluate@${id}`],
+  inputs: (id) => ({ evaluation: `evaluate@${id}` }),
   params: () => [],
   async run(context, id) {
     const { buildExperimentCharts } = await import("../ml/report/build-charts.ts");
-    await buildExperimentCharts(id, context.inputs[`evaluate@${id}`]!, context.outDir);
+    await buildExperimentCharts(id, context.input("evaluation"), context.outDir);
   },
 });
 
@@ -31,7 +31,8 @@ const COMPARISON_PARAMS = ["study", "reference"] as const;
 export const comparisonCharts = defineStage<Params>({
   name: "comparison-charts",
   module: import.meta.url,
-  deps: (params) => experimentIds(params).flatMap((id) => [`train@${id}`, `evaluate@${id}`]),
+  // One input per experiment, each role named after its stage.
+  inputs: (params) => byStageName(experimentIds(params).flatMap((id) => [`train@${id}`, `evaluate@${id}`])),
   params: (params) => experimentIds(params).flatMap((id) => COMPARISON_PARAMS.map((section) => experimentPath(id, section))),
   async run(context) {
     const { buildComparisonCharts } = await import("../ml/report/build-charts.ts");
@@ -41,8 +42,8 @@ export const comparisonCharts = defineStage<Params>({
         study: context.param<string>(experimentPath(id, "study")),
         reference: context.param<ExperimentMeta["reference"]>(experimentPath(id, "reference")),
       },
-      trainDir: context.inputs[`train@${id}`]!,
-      evaluateDir: context.inputs[`evaluate@${id}`]!,
+      trainDir: context.input(`train@${id}`),
+      evaluateDir: context.input(`evaluate@${id}`),
     }));
     await buildComparisonCharts(sources, context.outDir);
   },

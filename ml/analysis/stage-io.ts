@@ -9,7 +9,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "csv-stringify/sync";
-import type { StageContext } from "../../engine/stage.ts";
+import type { StageContext } from "../../engine/index.ts";
 import type { Normalization } from "../config.ts";
 import type { LoadedDataset } from "../dataset.ts";
 import type { MnistModel } from "../models.ts";
