@@ -7,6 +7,11 @@
  *       cost = logits[0, target]           # targeted: - beta * MSE(X, image of another digit)
  *       X += stepsize * X.grad; X = clamp(X, 0, 255)
  *
+ * 002's step rule is undefined in the study: its code rescales or clips the perturbation by
+ * `epsilon` when `use_epsilon` is set (the non-targeted version clips by `epsilon` even without
+ * it), and neither name is defined anywhere in the study. We take the plain step, stepsize times
+ * the gradient, unclipped (as if `use_epsilon` were False and there were no clip).
+ *
  * 002 runs one image at a time; here all runs of an attack form one batch. In evaluation mode the
  * rows of a batch do not interact, so the gradient of the SUM of the rows' costs with respect to
  * the batch is, row by row, each run's own gradient: the results are those of separate runs.
@@ -88,29 +93,37 @@ export async function targetedAttack(
   }));
 }
 
+/** 002's pixel scale: display space (0..1) times 255. */
+const PIXEL_SCALE = 255;
+
 /**
  * params.json's settings → the core's, in model-input space. 002 wrote "N(128, 1), clamp to
  * [0, 255]" but fed that to a network trained on pixels / 255, i.e. an image ~128 times brighter
  * than white, where the logits sit hundreds apart and 100 steps of 0.05 move nothing (measured:
  * every run ends on one class). We read its numbers on the 0..255 pixel scale they are written in:
- * a mid-grey start with a little noise, kept within black..white, a valid image throughout, and
- * the step and the MSE weight taken in that space too (for 002's unnormalized networks all of
- * this is 002's own arithmetic).
+ * a mid-grey start with a little noise, kept within black..white, a valid image throughout. The
+ * step is 002's: x += step * d cost / d x in display space (the unnormalized networks' input).
+ *
+ * beta weighs the MSE of 0..255 pixel values, 255^2 times the display-space MSE. That is what
+ * keeps 002's prior at its own strength: 002 compared X ~ 128 with a target image in [0, 1], so
+ * beta * MSE started near 0.001 * 128^2 ≈ 16; a mid-grey start against an MNIST digit gives
+ * 0.001 * 255^2 * MSE ≈ 15 here. The same 0.001 on display-space pixels would weigh at most
+ * 0.001, and the targeted images would be the non-targeted ones.
  */
 export function inputSpaceSettings(settings: AdversarialSettings, normalize: Normalization | null): AdversarialSettings {
-  const pixel = (value: number): number => toInput(value / 255, normalize);
+  const pixel = (value: number): number => toInput(value / PIXEL_SCALE, normalize);
   const std = normalize?.std ?? 1;
   return {
     ...settings,
     noiseMean: pixel(settings.noiseMean),
-    noiseStd: settings.noiseStd / 255 / std,
+    noiseStd: settings.noiseStd / PIXEL_SCALE / std,
     clampMin: pixel(settings.clampMin),
     clampMax: pixel(settings.clampMax),
     // The same ascent for every network whatever its normalization: x = (p - mean) / std makes a
     // display-space step of step * d cost / dp an input-space step of (step / std^2) * d cost / dx,
-    // and MSE in display space std^2 times MSE in input space.
+    // and MSE in display space std^2 times MSE in input space (and 255^2 times less than on 0..255 pixels).
     step: settings.step / (std * std),
-    beta: settings.beta * std * std,
+    beta: settings.beta * PIXEL_SCALE * PIXEL_SCALE * std * std,
   };
 }
 

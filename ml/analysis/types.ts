@@ -132,8 +132,9 @@ export interface AdversarialResult {
 
 /**
  * As in params.json: noiseMean, noiseStd, clampMin and clampMax on the 0..255 pixel scale (the
- * numbers 002 wrote), step and beta as 002 used them (x += step * d cost / d x in the model's input
- * space). `inputSpaceSettings` (adversarial.ts) converts for the core.
+ * numbers 002 wrote), beta weighing the MSE of 0..255 pixel values (as in 002, where beta * MSE
+ * starts near 16), step as 002 used it (x += step * d cost / d x in display space).
+ * `inputSpaceSettings` (adversarial.ts) converts for the core, in the model's input space.
  */
 export interface AdversarialSettings {
   seed: number;

@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { firstImagePerDigit, inputSpaceSettings, targetedAttack, untargetedAttack } from "../../ml/analysis/adversarial.ts";
 import { inputImage } from "../../ml/analysis/pixels.ts";
-import type { AdversarialSettings } from "../../ml/analysis/types.ts";
+import type { AdversarialClass, AdversarialPair, AdversarialSettings } from "../../ml/analysis/types.ts";
 import type { DatasetSplit } from "../../ml/dataset.ts";
 import { type TrainedFixture, trainedFixture } from "./trained-fixture.ts";
 
@@ -19,6 +19,12 @@ describe("adversarial attacks", () => {
   /** What the stage runs: 002's numbers on the pixel scale (mid-grey start, black..white). */
   let inRange: AdversarialSettings;
   let numTensors: number;
+  /** The first test image of each digit, and the stage's two attacks on them (each run once, shared by the tests). */
+  let shown: Array<{ digit: number; input: Float32Array }>;
+  let untargeted: Promise<AdversarialClass[]> | undefined;
+  let targeted: Promise<AdversarialPair[]> | undefined;
+  const untargetedInRange = (): Promise<AdversarialClass[]> => (untargeted ??= untargetedAttack(fx.model, inRange));
+  const targetedInRange = (): Promise<AdversarialPair[]> => (targeted ??= targetedAttack(fx.model, shown, inRange));
 
   before(async () => {
     // Like 002's simple networks: trained on unnormalized pixels / 255.
@@ -26,6 +32,8 @@ describe("adversarial attacks", () => {
     fx = await trainedFixture("simple", {}, { normalize: null }, 3);
     const norm = fx.dataset.header.normalize;
     inRange = inputSpaceSettings(STUDY, norm);
+    const rows = firstImagePerDigit(fx.dataset.test);
+    shown = rows.map((row, digit) => ({ digit, input: inputImage(fx.dataset.test.images, row) }));
     numTensors = tf.memory().numTensors;
   });
   after(() => fx.cleanup());
@@ -52,7 +60,7 @@ describe("adversarial attacks", () => {
   });
 
   it("untargeted: every class's run ends classified as that class", async () => {
-    const classes = await untargetedAttack(fx.model, inRange);
+    const classes = await untargetedInRange();
     for (const c of classes) {
       assert.equal(c.predicted, c.target, `target ${c.target} predicted ${c.predicted} (${c.confidence})`);
       assert.ok(c.confidence > 0.9, `target ${c.target}: confidence ${c.confidence}`);
@@ -61,12 +69,11 @@ describe("adversarial attacks", () => {
   });
 
   it("targeted: each (shown, target) pair is classified as the target, pixels stay clamped", async () => {
-    const rows = firstImagePerDigit(fx.dataset.test);
-    const shown = [0, 1, 2].map((digit) => ({ digit, input: inputImage(fx.dataset.test.images, rows[digit] as number) }));
-    const pairs = await targetedAttack(fx.model, shown, inRange);
+    const pairs = await targetedInRange();
+    const digits = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
     assert.deepEqual(
       pairs.map((p) => [p.shown, p.target]),
-      [0, 1, 2].flatMap((d) => [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((t) => t !== d).map((t) => [d, t])),
+      digits.flatMap((d) => digits.filter((t) => t !== d).map((t) => [d, t])),
     );
     // Outputs are rounded to 4 decimals, so allow half a unit beyond the clamp.
     const eps = 5e-5;
@@ -74,6 +81,31 @@ describe("adversarial attacks", () => {
       assert.equal(p.predicted, p.target, `shown ${p.shown} target ${p.target}: predicted ${p.predicted} (${p.confidence})`);
       for (const v of p.input) assert.ok(v >= inRange.clampMin - eps && v <= inRange.clampMax + eps, `pixel ${v}`);
     }
+  });
+
+  it("targeted: the image prior pulls the result toward the shown digit (002's beta * MSE starts near 16)", async (t) => {
+    const mse = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+      let sum = 0;
+      for (let i = 0; i < 784; i++) sum += ((a[i] as number) - (b[i] as number)) ** 2;
+      return sum / 784;
+    };
+    const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1] as number;
+    // 002: X ~ 128 against an image in [0, 1], so 0.001 * MSE ≈ 16 at the start. Here: the mid-grey start.
+    const grey = new Float32Array(784).fill(inRange.noiseMean);
+    for (const { digit, input } of shown) {
+      const start = inRange.beta * mse(grey, input);
+      assert.ok(start > 10 && start < 25, `digit ${digit}: beta * MSE at the start is ${start}`);
+    }
+    const [classes, pairs] = await Promise.all([untargetedInRange(), targetedInRange()]);
+    // Per shown digit: the targeted results' median distance to it against the non-targeted results' (same targets).
+    const ratios = shown.map(({ digit, input }) => {
+      const mine = pairs.filter((p) => p.shown === digit);
+      const free = mine.map((p) => mse((classes[p.target] as AdversarialClass).input, input));
+      return median(mine.map((p) => mse(p.input, input))) / median(free);
+    });
+    const closer = ratios.filter((r) => r < 0.7).length;
+    t.diagnostic(`targeted / non-targeted median MSE to the shown digit, digits 0..9: ${ratios.map((r) => r.toFixed(2)).join(" ")}`);
+    assert.ok(closer >= 8, `targeted / non-targeted median MSE to the shown digit, digits 0..9: ${ratios.map((r) => r.toFixed(2)).join(" ")}`);
   });
 
   it("is deterministic in the seed", async () => {
@@ -119,7 +151,8 @@ describe("firstImagePerDigit", () => {
 describe("inputSpaceSettings", () => {
   it("reads 002's numbers on the pixel scale and gives every normalization the same display-space ascent", () => {
     const raw = inputSpaceSettings(STUDY, null);
-    assert.deepEqual([raw.noiseMean, raw.noiseStd, raw.clampMin, raw.clampMax, raw.step, raw.beta], [128 / 255, 1 / 255, 0, 1, 0.05, 0.001]);
+    // beta weighs the MSE of 0..255 pixel values: 255^2 times that of display-space pixels.
+    assert.deepEqual([raw.noiseMean, raw.noiseStd, raw.clampMin, raw.clampMax, raw.step, raw.beta], [128 / 255, 1 / 255, 0, 1, 0.05, 0.001 * 255 * 255]);
     const norm = { mean: 0.1307, std: 0.3081 };
     const n = inputSpaceSettings(STUDY, norm);
     const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) < 1e-12, `${what}: ${a} vs ${b}`);
@@ -127,6 +160,6 @@ describe("inputSpaceSettings", () => {
     close(n.clampMax, (1 - 0.1307) / 0.3081, "white");
     // A step g_x * step_x in input space moves display pixels by std * step_x * g_x = std^2 * step_x * g_p.
     close(n.step * norm.std * norm.std, STUDY.step, "step in display space");
-    close(n.beta / (norm.std * norm.std), STUDY.beta, "MSE weight in display space");
+    close(n.beta / (norm.std * norm.std), STUDY.beta * 255 * 255, "MSE weight in display space");
   });
 });

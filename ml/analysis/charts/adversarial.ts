@@ -83,7 +83,7 @@ function targetedGrid(result: AdversarialResult, experiment: string): TopLevelSp
   const s = result.settings;
   return tileChartSpec({
     title: `${experiment}: targeted adversarial inputs`,
-    subtitle: `cost = logit(target) − ${s.beta}·MSE(x, the shown test image); diagonal (green): the shown images; below each: predicted class and confidence`,
+    subtitle: `cost = logit(target) − ${s.beta}·MSE(x, the shown test image) on 0–255 pixels; diagonal (green): the shown images; below each: predicted class and confidence`,
     width: left + 10 * (TILE + gap),
     height: top + 10 * (cell + gap),
     tiles,
@@ -105,7 +105,9 @@ export function presentAdversarial(result: AdversarialResult, experiment: string
     method:
       `Gradient ascent on the input as in 002: start from noise N(${s.noiseMean}, ${s.noiseStd}) on the 0–255 pixel scale (seed ${s.seed}), take ${s.iterations} steps x ← clamp(x + ${s.step}·∇ₓcost) in the model's input space, keeping x within pixels ${s.clampMin}..${s.clampMax}. ` +
       "002 fed its network N(128, 1) directly although it was trained on pixels / 255 — an image 128 times brighter than white, where (measured on our models) 100 such steps never change the predicted class; we read its numbers on the pixel scale they are written in, so the start is mid grey and every step a valid image. " +
-      `Non-targeted: cost = the logit of one class, for each of the 10 classes. Targeted: cost = logit(target) − ${s.beta}·MSE(x, the first test image of the shown digit), for all 90 (shown, target) pairs. ` +
+      `Non-targeted: cost = the logit of one class, for each of the 10 classes. Targeted: cost = logit(target) − ${s.beta}·MSE(x, the first test image of the shown digit), for all 90 (shown, target) pairs, ` +
+      "the MSE taken over 0–255 pixel values, the scale of 002's X (with 002's β = 0.001 the prior term starts near 15 from mid grey; in 002 near 16). " +
+      "002's step rule is undefined: its code rescales or clips each step by `epsilon` when `use_epsilon` is set (its non-targeted version clips even without it) and never defines either name; we take the plain, unclipped step. " +
       "All runs of a kind are one batch (rows are independent in evaluation mode).",
     sentences: [
       `Non-targeted: ${hits.length} of ${result.untargeted.length} runs end predicted as their target class, median confidence ${confidenceText(median(result.untargeted.map((entry) => entry.confidence)))}; the target logit rises by ${median(rises).toFixed(1)} (median) over the ${s.iterations} steps.`,
