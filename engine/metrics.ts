@@ -1,8 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { getAtPath, parsePath } from "./param-path.ts";
-import type { MetricsDeclaration } from "./stage.ts";
 import { PipelineError } from "./errors.ts";
+
+/** A JSON output file and the paths in it that are metrics, e.g. { file: "metrics.json", keys: ["accuracy"] }. */
+export interface MetricsDeclaration {
+  file: string;
+  keys: readonly string[];
+}
 
 /** Stage → metric → value. */
 export type MetricTable = Record<string, Record<string, number>>;

@@ -1,7 +1,7 @@
 import { relative, resolve, sep } from "node:path";
 import type { CodeFingerprint, CodeFingerprinter } from "./code-fingerprint.ts";
 import type { ResultRef } from "./result-store.ts";
-import type { MetricsDeclaration } from "./stage.ts";
+import type { MetricsDeclaration } from "./metrics.ts";
 
 /**
  * One stage to run, as plain data that survives a JSON round trip: what a child process, a worker

@@ -1,6 +1,9 @@
 import { fileURLToPath } from "node:url";
 import type { ExecutionOption } from "./execution.ts";
+import type { MetricsDeclaration } from "./metrics.ts";
 import type { Tolerance } from "./regression-check.ts";
+
+export type { MetricsDeclaration };
 import type { Measurement, RunRecord } from "./run-record.ts";
 
 /**
@@ -44,11 +47,6 @@ export interface StageContext {
   readonly signal: AbortSignal;
 }
 
-/** A JSON output file and the paths in it that are metrics, e.g. { file: "metrics.json", keys: ["accuracy"] }. */
-export interface MetricsDeclaration {
-  file: string;
-  keys: readonly string[];
-}
 
 /** Where a stage's `run` executes: in the pipeline process, or in a child process of its own (CPU-heavy work that should use another core). */
 export type Isolation = "inline" | "process";
