@@ -48,23 +48,53 @@ export interface TrainProgress {
   etaSeconds: number;
 }
 
-export interface EpochRecord {
+/** What an epoch computed: a function of code, spec, data and backend, identical on every rerun. */
+export interface EpochMetrics {
   epoch: number;
   trainLoss: number;
   trainAccuracy: number;
   valLoss?: number;
   valAccuracy?: number;
+}
+
+/** How long an epoch took: a measurement of this run, different on every rerun. */
+export interface EpochTiming {
+  epoch: number;
   /** Wall time of the epoch, validation included. */
   seconds: number;
+  /** The training part of the epoch (validation excluded). */
+  trainSeconds: number;
+  /** The validation pass after the epoch (0 without a validation set). */
+  validationSeconds: number;
   /** Training throughput (validation excluded). */
   imagesPerSecond: number;
 }
+
+export interface EpochRecord extends EpochMetrics, EpochTiming {}
 
 export interface TrainResult {
   history: EpochRecord[];
   /** The trained model (evaluation mode by default); the caller disposes it. */
   model: MnistModel;
+  /** Wall time from building the model to the end of the last epoch. */
   totalSeconds: number;
+}
+
+/**
+ * `history.json` as the train stage writes it: content only (the backend and its versions are part
+ * of the result's key). Timings are measurements, kept in the run record (ml/training-measurements.ts).
+ */
+export interface TrainedHistory {
+  backend: string;
+  versions: Record<string, string>;
+  parameters: number;
+  history: EpochMetrics[];
+}
+
+/** The deterministic part of a history: what a trained result may store as content. */
+export function epochMetrics(record: EpochRecord): EpochMetrics {
+  const { seconds: _seconds, trainSeconds: _train, validationSeconds: _validation, imagesPerSecond: _rate, ...metrics } = record;
+  return metrics;
 }
 
 export interface TrainOptions {
@@ -124,24 +154,25 @@ export async function trainExperiment(spec: ExperimentSpec, data: TrainData, opt
         await new Promise((resolve) => setImmediate(resolve));
       }
       const trainSeconds = (performance.now() - epochStart) / 1000;
-      const record: EpochRecord = {
-        epoch,
-        trainLoss: lossSum / seen,
-        trainAccuracy: correct / seen,
-        seconds: 0,
-        imagesPerSecond: seen / trainSeconds,
-      };
+      const metrics: EpochMetrics = { epoch, trainLoss: lossSum / seen, trainAccuracy: correct / seen };
+      const validationStart = performance.now();
       if (data.validation) {
         const val = await runInference(model, data.validation, {
           batchSize: opts.evalBatchSize ?? 500,
           loss: spec.model.loss,
           signal: opts.signal,
         });
-        record.valLoss = val.lossSum / data.validation.count;
-        record.valAccuracy = val.correct / data.validation.count;
+        metrics.valLoss = val.lossSum / data.validation.count;
+        metrics.valAccuracy = val.correct / data.validation.count;
       }
-      record.seconds = (performance.now() - epochStart) / 1000;
-      history.push(record);
+      const end = performance.now();
+      history.push({
+        ...metrics,
+        seconds: (end - epochStart) / 1000,
+        trainSeconds,
+        validationSeconds: data.validation ? (end - validationStart) / 1000 : 0,
+        imagesPerSecond: seen / trainSeconds,
+      });
     }
   } catch (error) {
     model.dispose();

@@ -26,7 +26,15 @@ export const report = defineStage<ProjectParams>({
   async run(context) {
     const { buildReport } = await import("../ml/report/build-report.ts");
     const ids = idsFromInputs(context);
-    const sources = ids.map((id) => ({ meta: meta(context, id), trainDir: context.input(`train@${id}`), evaluateDir: context.input(`evaluate@${id}`) }));
+    const sources = ids.map((id) => ({
+      meta: meta(context, id),
+      trainDir: context.input(`train@${id}`),
+      evaluateDir: context.input(`evaluate@${id}`),
+      // Training times and load come from the run record, not the files, and are printed: two runs
+      // of this stage with the same key can differ there (provenance). A retrain that reproduces
+      // the same files leaves this report cached, showing the times of the run it was built from.
+      trainRecord: context.inputRecord(`train@${id}`),
+    }));
     const chartDirs = [...ids.map((id) => context.input(`charts@${id}`)), context.input("comparison-charts")];
     // In dependency order: analysis kind by kind, which is the report's order.
     const analysisDirs = Object.entries(context.inputs)

@@ -2,7 +2,8 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { defineForeach, type StageContext } from "../engine/index.ts";
 import { ML_EXECUTION } from "./execution.ts";
-import type { ExperimentSpec } from "../ml/train.ts";
+import type { ExperimentSpec, TrainedHistory } from "../ml/train.ts";
+import type { TrainingMeasurements } from "../ml/training-measurements.ts";
 import { experimentPath, type Params } from "./params.ts";
 
 /**
@@ -28,18 +29,24 @@ export const train = defineForeach<Params>({
   },
 });
 
-/** The stage's core, callable from tests: trains on a prepared dataset and writes model + history. */
+/**
+ * The stage's core, callable from tests: trains on a prepared dataset and writes model + history.
+ * The files hold only what code, spec, data and backend determine (a rerun writes them byte for
+ * byte again, so evaluate and the report stay cached); wall time and images/s go to the run record
+ * through `context.recordMeasurements`, and are returned for callers without a context.
+ */
 export async function trainToDirectory(
   spec: ExperimentSpec,
   datasetDir: string,
   outDir: string,
-  context?: Pick<StageContext, "progress" | "recordEnvironment" | "signal">,
-): Promise<void> {
+  context?: Pick<StageContext, "progress" | "recordEnvironment" | "recordMeasurements" | "signal">,
+): Promise<TrainingMeasurements> {
   const { activateBackend } = await import("../ml/backend-from-env.ts");
   const backend = await activateBackend(context);
   const { loadDataset } = await import("../ml/dataset.ts");
-  const { trainExperiment } = await import("../ml/train.ts");
+  const { epochMetrics, trainExperiment } = await import("../ml/train.ts");
   const { saveModel } = await import("../ml/weights.ts");
+  const { trainingMeasurements } = await import("../ml/training-measurements.ts");
   const data = await loadDataset(datasetDir);
   const result = await trainExperiment(
     spec,
@@ -56,23 +63,20 @@ export async function trainToDirectory(
   try {
     const summary = result.model.summary();
     await saveModel(result.model, outDir);
-    const trained = {
+    const trained: TrainedHistory = {
       backend: backend.name,
       versions: backend.versions,
-      totalSeconds: result.totalSeconds,
-      imagesPerSecond: mean(result.history.map((epoch) => epoch.imagesPerSecond)),
       parameters: summary.totalParams,
-      history: result.history,
+      history: result.history.map(epochMetrics),
     };
     await writeFile(join(outDir, "history.json"), JSON.stringify(trained, null, 2) + "\n");
     await writeFile(join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
   } finally {
     result.model.dispose();
   }
-}
-
-function mean(values: readonly number[]): number {
-  return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
+  const measurements = trainingMeasurements(result);
+  context?.recordMeasurements(measurements);
+  return measurements;
 }
 
 function formatEta(seconds: number): string {

@@ -44,6 +44,9 @@ export const comparisonCharts = defineStage<Params>({
       },
       trainDir: context.input(`train@${id}`),
       evaluateDir: context.input(`evaluate@${id}`),
+      // The training-cost chart plots times from the run record (provenance, not content): two runs
+      // of this stage with the same key can draw different times.
+      trainRecord: context.inputRecord(`train@${id}`),
     }));
     await buildComparisonCharts(sources, context.outDir);
   },

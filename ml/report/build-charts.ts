@@ -13,6 +13,6 @@ export async function buildExperimentCharts(id: string, evaluateDir: string, out
 }
 
 export async function buildComparisonCharts(sources: readonly ExperimentSource[], outDir: string): Promise<ChartManifest> {
-  const results = await Promise.all(sources.map((source) => loadExperimentResults(source.meta, { train: source.trainDir, evaluate: source.evaluateDir })));
+  const results = await Promise.all(sources.map((source) => loadExperimentResults(source)));
   return writeCharts(outDir, comparisonCharts(results));
 }

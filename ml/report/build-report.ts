@@ -9,7 +9,7 @@ import type { AnalysisReportEntry } from "./analyses-section.ts";
 import { join } from "node:path";
 import { CHART_MANIFEST, type ChartManifest } from "./chart-manifest.ts";
 import { buildCommentary, type CommentaryInput } from "./commentary.ts";
-import { metricsCsv, metricsJson } from "./metrics-files.ts";
+import { metricsCsv, metricsJson, type ExperimentDetails } from "./metrics-files.ts";
 import { renderReport, type ReportChart } from "./report-document.ts";
 import { loadExperimentResults, sortExperiments, type ExperimentResults, type ExperimentSource } from "./results.ts";
 import { experimentRow } from "./rows.ts";
@@ -69,10 +69,14 @@ function commentaryInput(result: ExperimentResults): CommentaryInput | null {
   return { row: experimentRow(result), model, optimizer, training, dataset };
 }
 
+/** Each epoch's metrics (content) beside its timing (run record), as metrics.json lists them. */
+function withTimings(result: ExperimentResults): ExperimentDetails["history"] {
+  const timings = new Map(result.run?.measurements.epochs.map((timing) => [timing.epoch, timing]));
+  return result.trained.history.map((metrics) => ({ ...metrics, ...timings.get(metrics.epoch) }));
+}
+
 export async function buildReport(sources: readonly ExperimentSource[], chartDirs: readonly string[], outDir: string, analysisDirs: readonly string[] = []): Promise<void> {
-  const loaded = await Promise.all(
-    sources.map((source) => loadExperimentResults(source.meta, { train: source.trainDir, evaluate: source.evaluateDir }, true)),
-  );
+  const loaded = await Promise.all(sources.map((source) => loadExperimentResults(source, true)));
   const results = sortExperiments(loaded.map((result) => ({ ...result, id: result.meta.id, study: result.meta.study })));
   const rows = results.map(experimentRow);
   const inputs = results.map(commentaryInput).filter((input): input is CommentaryInput => input !== null);
@@ -98,7 +102,7 @@ export async function buildReport(sources: readonly ExperimentSource[], chartDir
         row: rows[index]!,
         perClass: result.metrics.perClass,
         confusionMatrix: result.metrics.confusionMatrix,
-        history: result.trained.history,
+        history: withTimings(result),
       })),
     ),
   );

@@ -65,32 +65,37 @@ export function comparisonCharts(results: readonly ExperimentResults[]): ChartDe
     );
   }
   const backends = [...new Set(sorted.map((result) => result.trained.backend))].join(", ");
-  charts.push(
-    {
-      name: "test-accuracy",
-      title: "Test accuracy of every experiment vs the published value",
-      scope: "all",
-      spec: testAccuracySpec(
-        sorted.map((result) => ({ id: result.id, study: result.study, accuracy: result.metrics.accuracy, count: result.metrics.count, reference: result.meta.reference.accuracy })),
-        { title: "Test accuracy of every experiment vs the published value", colorBy: "study", colors: studyColors(studies) },
-      ),
-    },
-    {
+  charts.push({
+    name: "test-accuracy",
+    title: "Test accuracy of every experiment vs the published value",
+    scope: "all",
+    spec: testAccuracySpec(
+      sorted.map((result) => ({ id: result.id, study: result.study, accuracy: result.metrics.accuracy, count: result.metrics.count, reference: result.meta.reference.accuracy })),
+      { title: "Test accuracy of every experiment vs the published value", colorBy: "study", colors: studyColors(studies) },
+    ),
+  });
+  // Times come from the trainings' run records; experiments read without one have none to show.
+  const timed = sorted.flatMap((result) => (result.run ? [{ result, run: result.run }] : []));
+  if (timed.length > 0) {
+    charts.push({
       name: "training-cost",
       title: "Training time and throughput per experiment",
       scope: "all",
       spec: trainingCostSpec(
-        sorted.map((result) => ({
+        timed.map(({ result, run }) => ({
           id: result.id,
           study: result.study,
-          seconds: result.trained.totalSeconds,
-          imagesPerSecond: result.trained.imagesPerSecond,
+          seconds: run.measurements.trainingSeconds,
+          imagesPerSecond: run.measurements.imagesPerSecond,
           epochs: result.trained.history.length,
+          concurrentStages: run.concurrentStages,
         })),
         studyColors(studies),
         backends,
       ),
-    },
+    });
+  }
+  charts.push(
     {
       name: "per-class-f1",
       title: "Per-class F1 of every experiment",

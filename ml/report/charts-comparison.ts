@@ -121,16 +121,22 @@ export interface CostRow {
   seconds: number;
   imagesPerSecond: number;
   epochs: number | null;
+  /** Pipeline stages running when the training started, itself included (null: not recorded). */
+  concurrentStages: number | null;
 }
 
-/** Wall-clock training time and throughput side by side, one row per experiment in report order. */
+/**
+ * Wall-clock training time and throughput side by side, one row per experiment in report order.
+ * Each time label names how many stages shared the machine, so unlike runs are not compared blindly.
+ */
 export function trainingCostSpec(rows: readonly CostRow[], colors: ColorScale, backend: string): TopLevelSpec {
+  const beside = (row: CostRow): string => (row.concurrentStages === null ? "" : `, ${row.concurrentStages} at once`);
   const values = rows.map((row) => ({
     experiment: row.id,
     study: row.study,
     seconds: row.seconds,
     imagesPerSecond: row.imagesPerSecond,
-    secondsLabel: `${formatSeconds(row.seconds)}${row.epochs === null ? "" : ` (${row.epochs} ep.)`}`,
+    secondsLabel: `${formatSeconds(row.seconds)}${row.epochs === null ? "" : ` (${row.epochs} ep.${beside(row)})`}`,
     throughputLabel: `${Math.round(row.imagesPerSecond).toLocaleString("en-US")}`,
   }));
   const y = { field: "experiment", type: "nominal", title: null, sort: rows.map((row) => row.id) } as const;
@@ -149,7 +155,10 @@ export function trainingCostSpec(rows: readonly CostRow[], colors: ColorScale, b
     config: CHART_CONFIG,
     title: {
       text: "Training time and throughput per experiment",
-      subtitle: `Backend: ${backend} · time: all epochs, validation included · throughput: training images per second, mean over epochs`,
+      subtitle: [
+        `Backend: ${backend} · time: all epochs, validation included · throughput: training images per second, mean over epochs`,
+        `"at once": pipeline stages running on the machine when the training started, itself included; compare times at equal counts`,
+      ],
     },
     data: { values },
     hconcat: [panel("seconds", "Training time (s)", "secondsLabel", true), panel("imagesPerSecond", "Throughput (images/s)", "throughputLabel", false)],

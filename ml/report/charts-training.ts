@@ -3,12 +3,12 @@
  * variants can be compared epoch by epoch. Pure spec builders: data in, Vega-Lite spec out.
  */
 import type { TopLevelSpec } from "vega-lite";
-import type { EpochRecord } from "../train.ts";
+import type { EpochMetrics } from "../train.ts";
 import { CHART_CONFIG, SPLIT_DASH, VEGA_LITE_SCHEMA, type ColorScale } from "./chart-style.ts";
 
 export interface CurveSeries {
   id: string;
-  history: readonly EpochRecord[];
+  history: readonly EpochMetrics[];
 }
 
 const finite = (value: number | undefined | null): value is number => typeof value === "number" && Number.isFinite(value);

@@ -9,6 +9,7 @@ import { formatSeconds, percent } from "./format.ts";
 import { optimizerLabel, variantLabel } from "./describe.ts";
 import { REFERENCE_TEST_IMAGES, differencePoints, noiseThresholdPoints, signedPoints, withinNoise, type Measured } from "./noise.ts";
 import type { ExperimentRow } from "./rows.ts";
+import { byConcurrency, conditionsRange, timedRows } from "./run-conditions.ts";
 
 export interface CommentaryInput {
   row: ExperimentRow;
@@ -179,14 +180,19 @@ function challengeSentences(rows: readonly ExperimentRow[]): string[] {
     });
 }
 
-function timeSentences(rows: readonly ExperimentRow[]): string[] {
+function timeSentences(allRows: readonly ExperimentRow[]): string[] {
+  const rows = timedRows(allRows);
   if (rows.length < 2) return [];
   const byTime = [...rows].sort((a, b) => a.trainingSeconds - b.trainingSeconds);
   const byThroughput = [...rows].sort((a, b) => a.imagesPerSecond - b.imagesPerSecond);
   const total = rows.reduce((sum, row) => sum + row.trainingSeconds, 0);
-  return [
+  const sentences = [
     `Training took ${formatSeconds(total)} in all, from ${formatSeconds(byTime[0]!.trainingSeconds)} (${code(byTime[0]!.id)}) to ${formatSeconds(byTime.at(-1)!.trainingSeconds)} (${code(byTime.at(-1)!.id)}) per experiment; throughput ranged from ${Math.round(byThroughput[0]!.imagesPerSecond)} images/s (${code(byThroughput[0]!.id)}) to ${Math.round(byThroughput.at(-1)!.imagesPerSecond)} images/s (${code(byThroughput.at(-1)!.id)}).`,
   ];
+  if (byConcurrency(rows).length > 1) {
+    sentences.push(`These times are not all like-for-like: the trainings ran with ${conditionsRange(rows)}; compare times only between experiments with the same count (the study tables give it).`);
+  }
+  return sentences;
 }
 
 export function buildCommentary(inputs: readonly CommentaryInput[]): Commentary {

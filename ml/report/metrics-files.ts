@@ -5,7 +5,7 @@
  */
 import { stringify } from "csv-stringify/sync";
 import type { EvaluationReport } from "../evaluate.ts";
-import type { EpochRecord } from "../train.ts";
+import type { EpochMetrics, EpochTiming } from "../train.ts";
 import type { ExperimentRow } from "./rows.ts";
 
 export const CSV_COLUMNS: readonly (keyof ExperimentRow)[] = [
@@ -31,6 +31,9 @@ export const CSV_COLUMNS: readonly (keyof ExperimentRow)[] = [
   "macroF1",
   "trainingSeconds",
   "imagesPerSecond",
+  "concurrentStages",
+  "loadAverage",
+  "threads",
   "parameters",
   "backend",
   "finalTrainLoss",
@@ -56,11 +59,12 @@ export interface ExperimentDetails {
   row: ExperimentRow;
   perClass: EvaluationReport["perClass"];
   confusionMatrix: EvaluationReport["confusionMatrix"];
-  history: readonly EpochRecord[];
+  /** Per epoch: the metrics from history.json, with the epoch's timing from the run record when there is one. */
+  history: readonly (EpochMetrics & Partial<EpochTiming>)[];
 }
 
 export function metricsJson(details: readonly ExperimentDetails[]): string {
-  const totalSeconds = details.reduce((sum, detail) => sum + detail.row.trainingSeconds, 0);
+  const totalSeconds = details.reduce((sum, detail) => sum + (detail.row.trainingSeconds ?? 0), 0);
   return (
     JSON.stringify(
       {

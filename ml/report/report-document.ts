@@ -10,6 +10,7 @@ import { escapeCell, integer, linkTarget, table } from "./markdown.ts";
 import { RUN_TO_RUN_NOISE_POINTS, signedPoints } from "./noise.ts";
 import { PROVENANCE_PLACEHOLDER } from "./provenance.ts";
 import type { ExperimentRow } from "./rows.ts";
+import { byConcurrency, conditionsCell, conditionsRange, timedRows } from "./run-conditions.ts";
 import { studyHeading } from "./studies.ts";
 
 /** A chart as the report links it: paths relative to report.md. */
@@ -72,7 +73,7 @@ function summaryTable(rows: readonly ExperimentRow[]): string {
 
 function studyTable(rows: readonly ExperimentRow[]): string {
   return table(
-    ["experiment", "architecture", "variant", "optimizer", "epochs × batch", "test accuracy", "reference", "Δ (points)", "test loss", "training time", "images/s", "parameters"],
+    ["experiment", "architecture", "variant", "optimizer", "epochs × batch", "test accuracy", "reference", "Δ (points)", "test loss", "training time", "images/s", "at once · load", "parameters"],
     rows.map((row) => [
       code(row.id),
       row.architecture,
@@ -83,11 +84,27 @@ function studyTable(rows: readonly ExperimentRow[]): string {
       reference(row),
       delta(row),
       row.testLoss.toFixed(4),
-      formatSeconds(row.trainingSeconds),
-      integer(row.imagesPerSecond),
+      row.trainingSeconds === null ? "—" : formatSeconds(row.trainingSeconds),
+      row.imagesPerSecond === null ? "—" : integer(row.imagesPerSecond),
+      conditionsCell(row),
       integer(row.parameters),
     ]),
-    ["left", "left", "left", "left", "right", "right", "right", "right", "right", "right", "right", "right"],
+    ["left", "left", "left", "left", "right", "right", "right", "right", "right", "right", "right", "right", "right"],
+  );
+}
+
+/** The footnote under a study table: what the time columns measured, and whether they compare. */
+function timesNote(rows: readonly ExperimentRow[]): string | null {
+  if (timedRows(rows).length === 0) return null;
+  const groups = byConcurrency(rows);
+  const differing =
+    groups.length > 1
+      ? ` In this table they do not all match: ${groups.map(([count, ids]) => `${count} at once for ${ids.map(code).join(", ")}`).join("; ")}.`
+      : "";
+  return (
+    "<sub>Training time and images/s are wall-clock measurements from each training's run record (not its outputs). " +
+    "*At once · load*: pipeline stages running on the machine when the training started, itself included, and the 1-minute load average then; " +
+    `times compare like-for-like only between rows with the same count and a similar load.${differing}</sub>`
   );
 }
 
@@ -104,7 +121,14 @@ function environmentLines(input: ReportInput, totalSeconds: number): string[] {
   const lines = [...combos.entries()].map(([combo, ids]) =>
     combos.size === 1 ? `- TensorFlow.js backend: ${combo}, for every experiment.` : `- TensorFlow.js backend ${combo}: ${ids.map(code).join(", ")}.`,
   );
-  lines.push(`- Total training time: **${formatSeconds(totalSeconds)}** (all experiments, validation passes included; ${integer(totalSeconds)} s).`);
+  const timed = timedRows(input.rows);
+  if (timed.length > 0) {
+    const which = timed.length === input.rows.length ? "all experiments" : `the ${timed.length} of ${input.rows.length} experiments with recorded times`;
+    lines.push(`- Total training time: **${formatSeconds(totalSeconds)}** (${which}, validation passes included; ${integer(totalSeconds)} s).`);
+    lines.push(`- Training times were measured with ${conditionsRange(timed)} (per experiment in each study's table).`);
+  } else {
+    lines.push("- Training times: not recorded (the report was built without the trainings' run records).");
+  }
   if (input.renderer) {
     lines.push(`- Charts: Vega-Lite ${input.renderer.vegaLite} specs rendered by Vega ${input.renderer.vega} to SVG, and to PNG by resvg with ${input.renderer.font}.`);
   }
@@ -115,7 +139,7 @@ function environmentLines(input: ReportInput, totalSeconds: number): string[] {
 export function renderReport(input: ReportInput): string {
   const rows = input.rows;
   const studies = [...new Set(rows.map((row) => row.study))];
-  const totalSeconds = rows.reduce((sum, row) => sum + row.trainingSeconds, 0);
+  const totalSeconds = timedRows(rows).reduce((sum, row) => sum + row.trainingSeconds, 0);
   const allCharts = input.charts.filter((chart) => chart.scope === "all");
   const out: string[] = [];
   const push = (...blocks: string[]): void => {
@@ -152,6 +176,8 @@ export function renderReport(input: ReportInput): string {
         .join("\n"),
     );
     push(studyTable(members));
+    const note = timesNote(members);
+    if (note) push(note);
     const sentences = input.commentary.byStudy[study] ?? [];
     if (sentences.length > 0) push("**What the numbers say**", sentences.map((sentence) => `- ${sentence}`).join("\n"));
     for (const chart of input.charts.filter((entry) => entry.scope === "study" && entry.study === study)) push(chartBlock(chart));

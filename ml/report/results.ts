@@ -1,24 +1,19 @@
 /**
- * One experiment's results as the report and the charts see them: the params it was declared with
- * plus what its train and evaluate stages wrote. Only the JSON files are read — never model.json or
- * weights.bin — so building a report loads no tfjs.
+ * One experiment's results as the report and the charts see them: the params it was declared with,
+ * what its train and evaluate stages wrote, and how its training ran (wall time, images/s, load —
+ * from the train result's run record, not its files). Only the JSON files are read — never
+ * model.json or weights.bin — so building a report loads no tfjs.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { RunRecord } from "../../engine/index.ts";
 import type { ModelConfig, OptimizerConfig, TrainingConfig } from "../config.ts";
 import type { EvaluationReport } from "../evaluate.ts";
 import type { ModelSummary } from "../models.ts";
-import type { EpochRecord } from "../train.ts";
+import type { TrainedHistory } from "../train.ts";
+import { readTrainingMeasurements, type TrainingMeasurements } from "../training-measurements.ts";
 
-/** `history.json` as the train stage writes it. */
-export interface TrainedHistory {
-  backend: string;
-  versions: Record<string, string>;
-  totalSeconds: number;
-  imagesPerSecond: number;
-  parameters: number;
-  history: EpochRecord[];
-}
+export type { TrainedHistory };
 
 /** The declared params of one experiment (the subset each stage declares; absent = not declared). */
 export interface ExperimentMeta {
@@ -32,11 +27,30 @@ export interface ExperimentMeta {
   training?: TrainingConfig;
 }
 
+/** The parts of a train result's run record the report reads. */
+export type TrainRecord = Pick<RunRecord, "measurements" | "load" | "execution">;
+
 /** Where a stage finds one experiment's outputs (its inputs' folders) and what params say about it. */
 export interface ExperimentSource {
   meta: ExperimentMeta;
   trainDir: string;
   evaluateDir: string;
+  /**
+   * The train result's run record (`context.inputRecord`): where training times and load come from.
+   * Absent (times shown as not recorded) when the caller has none.
+   */
+  trainRecord?: TrainRecord;
+}
+
+/** How a training ran: measured, so it differs between two runs that made the same files. */
+export interface TrainingRun {
+  measurements: TrainingMeasurements;
+  /** Pipeline stages running on the machine when the training started (itself included). */
+  concurrentStages: number;
+  /** The machine's 1-minute load average when the training started. */
+  loadAverage: number;
+  /** Threads the stage was given (the `threads` execution option); null when not recorded. */
+  threads: number | null;
 }
 
 export interface ExperimentResults {
@@ -45,6 +59,8 @@ export interface ExperimentResults {
   metrics: EvaluationReport;
   /** Absent when the caller did not need the layer summary. */
   summary?: ModelSummary;
+  /** Absent when no run record with training measurements was passed in. */
+  run?: TrainingRun;
 }
 
 async function readJson<T>(path: string): Promise<T> {
@@ -63,17 +79,28 @@ export async function readMetrics(evaluateDir: string): Promise<EvaluationReport
   return readJson<EvaluationReport>(join(evaluateDir, "metrics.json"));
 }
 
-export async function loadExperimentResults(
-  meta: ExperimentMeta,
-  dirs: { train: string; evaluate: string },
-  withSummary = false,
-): Promise<ExperimentResults> {
+/** The training's measurements and load from its run record; undefined when it has no measurements. */
+export function trainingRun(record: TrainRecord | undefined, where: string): TrainingRun | undefined {
+  const measurements = readTrainingMeasurements(record?.measurements, where);
+  if (!record || !measurements) return undefined;
+  const threads = Number(record.execution.threads);
+  return {
+    measurements,
+    concurrentStages: record.load.concurrentStages,
+    loadAverage: record.load.loadAverage,
+    threads: Number.isInteger(threads) && threads > 0 ? threads : null,
+  };
+}
+
+export async function loadExperimentResults(source: ExperimentSource, withSummary = false): Promise<ExperimentResults> {
+  const { meta } = source;
   const [trained, metrics, summary] = await Promise.all([
-    readTrainHistory(dirs.train),
-    readMetrics(dirs.evaluate),
-    withSummary ? readModelSummary(dirs.train) : Promise.resolve(undefined),
+    readTrainHistory(source.trainDir),
+    readMetrics(source.evaluateDir),
+    withSummary ? readModelSummary(source.trainDir) : Promise.resolve(undefined),
   ]);
-  return summary ? { meta, trained, metrics, summary } : { meta, trained, metrics };
+  const run = trainingRun(source.trainRecord, `the run record of train@${meta.id}`);
+  return { meta, trained, metrics, ...(summary ? { summary } : {}), ...(run ? { run } : {}) };
 }
 
 /**

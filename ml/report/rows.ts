@@ -1,6 +1,7 @@
 /**
  * One flat row per experiment: what metrics.csv holds, what the tables print, what the commentary
- * reasons about. Built from declared params and stage outputs only.
+ * reasons about. Built from declared params and stage outputs, plus the training's run record for
+ * its times and the load they were measured under (null where no record was given).
  */
 import { optimizerDescription, optimizerLabel, variantLabel } from "./describe.ts";
 import { REFERENCE_TEST_IMAGES, differencePoints, noiseThresholdPoints, withinNoise } from "./noise.ts";
@@ -32,8 +33,15 @@ export interface ExperimentRow {
   /** The noise threshold used for the verdict, in points. */
   noisePoints: number | null;
   verdict: Verdict;
-  trainingSeconds: number;
-  imagesPerSecond: number;
+  /** Wall time of the training, validation passes included. */
+  trainingSeconds: number | null;
+  /** Training images per second, mean over epochs. */
+  imagesPerSecond: number | null;
+  /** Pipeline stages running when the training started, itself included: times compare like-for-like only at equal counts. */
+  concurrentStages: number | null;
+  /** The machine's 1-minute load average when the training started. */
+  loadAverage: number | null;
+  threads: number | null;
   parameters: number;
   backend: string;
   finalTrainLoss: number | null;
@@ -43,7 +51,7 @@ export interface ExperimentRow {
 }
 
 export function experimentRow(result: ExperimentResults): ExperimentRow {
-  const { meta, trained, metrics } = result;
+  const { meta, trained, metrics, run } = result;
   const last = trained.history.at(-1);
   const reference = meta.reference.accuracy;
   const ours = { accuracy: metrics.accuracy, count: metrics.count };
@@ -72,8 +80,11 @@ export function experimentRow(result: ExperimentResults): ExperimentRow {
     deltaPoints: published === null ? null : differencePoints(ours, published),
     noisePoints: published === null ? null : noiseThresholdPoints(ours, published),
     verdict,
-    trainingSeconds: trained.totalSeconds,
-    imagesPerSecond: trained.imagesPerSecond,
+    trainingSeconds: run?.measurements.trainingSeconds ?? null,
+    imagesPerSecond: run?.measurements.imagesPerSecond ?? null,
+    concurrentStages: run?.concurrentStages ?? null,
+    loadAverage: run?.loadAverage ?? null,
+    threads: run?.threads ?? null,
     parameters: trained.parameters,
     backend: trained.backend,
     finalTrainLoss: last?.trainLoss ?? null,

@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Architecture, ModelConfig, TrainingConfig } from "../../ml/config.ts";
 import type { LoadedDataset } from "../../ml/dataset.ts";
 import { evaluateModel } from "../../ml/evaluate.ts";
-import { type EpochRecord, type ExperimentSpec, type TrainData, trainExperiment } from "../../ml/train.ts";
+import { type EpochRecord, type ExperimentSpec, type TrainData, epochMetrics, trainExperiment } from "../../ml/train.ts";
 import { smallDataset, tempDir, useTestBackend } from "./helpers.ts";
 
 let ds: LoadedDataset;
@@ -80,7 +80,7 @@ test("the same seed reproduces identical metrics (BatchNorm, dropout and shifts 
     training: training({ epochs: 2, augmentShift: 2, seed: 0 }),
   };
   const small: TrainData = { train: firstImages(640), validation: ds.validation, background: ds.background };
-  const strip = (h: EpochRecord[]): unknown[] => h.map(({ seconds: _s, imagesPerSecond: _i, ...rest }) => rest);
+  const strip = (h: EpochRecord[]): unknown[] => h.map(epochMetrics);
   const run = async (seed: number): Promise<{ history: unknown[]; predictions: Int32Array }> => {
     const r = await trainExperiment({ ...spec, training: { ...spec.training, seed } }, small);
     const report = await evaluateModel(r.model, ds.test);

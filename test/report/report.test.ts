@@ -17,6 +17,8 @@ import { publishReport, reportOutDirFromLock } from "../../ml/report/publish.ts"
 import { rasterize, renderSvg, svgToPng } from "../../ml/report/render.ts";
 import { loadExperimentResults, type ExperimentResults } from "../../ml/report/results.ts";
 import type { ExperimentRow } from "../../ml/report/rows.ts";
+import { renderReport } from "../../ml/report/report-document.ts";
+import type { RunRecord } from "../../engine/run-record.ts";
 import { tinyProfileBase, tinyWorkDir } from "../helpers/tiny-profile.ts";
 import { project } from "../../stages/index.ts";
 
@@ -64,13 +66,25 @@ async function outDir(stage: string): Promise<string> {
   return join(workDir, entry.artifact, "out");
 }
 
-async function loadResults(): Promise<ExperimentResults[]> {
+/** The run record kept beside a stage's result (where training times live), as the lock names it. */
+async function runRecord(stage: string): Promise<RunRecord> {
+  const session = await Session.open(project, { paramsFile, workDir });
+  const stored = await session.store.readRecord(stage, session.lock.stages[stage]!.fingerprint);
+  assert.ok(stored?.run, `${stage} has a run record`);
+  return stored.run;
+}
+
+async function loadResults(options: { withRecords: boolean }): Promise<ExperimentResults[]> {
   const params = tinyParams();
   return Promise.all(
     IDS.map(async (id) =>
       loadExperimentResults(
-        { id, study: params.experiments[id].study, reference: params.experiments[id].reference },
-        { train: await outDir(`train@${id}`), evaluate: await outDir(`evaluate@${id}`) },
+        {
+          meta: { id, study: params.experiments[id].study, reference: params.experiments[id].reference },
+          trainDir: await outDir(`train@${id}`),
+          evaluateDir: await outDir(`evaluate@${id}`),
+          ...(options.withRecords ? { trainRecord: await runRecord(`train@${id}`) } : {}),
+        },
         true,
       ),
     ),
@@ -133,6 +147,23 @@ test("report.md covers every experiment, links only files that exist, and leaves
     assert.equal(experiment.history.length, 2);
     assert.equal(experiment.testImages, 200);
   }
+
+  // Training times come from the trainings' run records, not history.json, with the load they ran under.
+  for (const experiment of json.experiments) {
+    const record = await runRecord(`train@${experiment.id}`);
+    const measurements = record.measurements as { trainingSeconds: number; imagesPerSecond: number; epochs: { seconds: number }[] };
+    assert.equal(experiment.trainingSeconds, measurements.trainingSeconds, `${experiment.id}: training time from its run record`);
+    assert.equal(experiment.imagesPerSecond, measurements.imagesPerSecond);
+    assert.equal(experiment.concurrentStages, record.load.concurrentStages);
+    assert.equal(experiment.loadAverage, record.load.loadAverage);
+    assert.deepEqual(experiment.history.map((epoch: { seconds: number }) => epoch.seconds), measurements.epochs.map((epoch) => epoch.seconds));
+    const history = JSON.parse(await readFile(join(await outDir(`train@${experiment.id}`), "history.json"), "utf8"));
+    assert.ok(!("totalSeconds" in history) && !("seconds" in history.history[0]), "history.json holds no timings");
+  }
+  assert.match(markdown, /\| training time \| images\/s \| at once · load \| parameters \|/);
+  assert.match(markdown, /\| \d+ · \d+\.\d\d \| [\d,]+ \|\n/, "stages at once and load beside each time");
+  assert.match(markdown, /times compare like-for-like only between rows with the same count/);
+  assert.match(markdown, /- Training times were measured with \d+(–\d+)? stages? at once, load /);
 });
 
 test("charts: every spec compiles and renders to SVG and PNG, from the stage files and from the builders", async () => {
@@ -157,7 +188,7 @@ test("charts: every spec compiles and renders to SVG and PNG, from the stage fil
     assert.equal(spec.$schema, "https://vega.github.io/schema/vega-lite/v5.json");
   }
 
-  const results = await loadResults();
+  const results = await loadResults({ withRecords: true });
   const charts = [...results.flatMap((result) => experimentCharts(result.meta.id, result.metrics)), ...comparisonCharts(results)];
   for (const chart of charts) {
     const svg = await renderSvg(chart.spec);
@@ -165,8 +196,13 @@ test("charts: every spec compiles and renders to SVG and PNG, from the stage fil
     assert.ok(svg.includes(chart.name.startsWith("confusion-") ? "Confusion matrix" : "<text"), `${chart.name} has text`);
   }
   // Same results, same specs: what the stages wrote is what the builders make.
-  const stored = JSON.parse(await readFile(join(comparisonDir, "test-accuracy.vl.json"), "utf8"));
-  assert.deepEqual(stored, JSON.parse(JSON.stringify(charts.find((chart) => chart.name === "test-accuracy")!.spec)));
+  for (const name of ["test-accuracy", "training-cost"]) {
+    const stored = JSON.parse(await readFile(join(comparisonDir, `${name}.vl.json`), "utf8"));
+    assert.deepEqual(stored, JSON.parse(JSON.stringify(charts.find((chart) => chart.name === name)!.spec)), `${name}: the stage drew what the builders draw`);
+  }
+  // Without run records there are no times to draw: the cost chart is left out, the others stay.
+  const untimed = comparisonCharts(await loadResults({ withRecords: false })).map((chart) => chart.name);
+  assert.ok(!untimed.includes("training-cost") && untimed.includes("test-accuracy"));
 
   // The colour of an experiment is fixed: the same in its study's loss, accuracy and bar charts.
   const colorsOf = (name: string): unknown => {
@@ -254,7 +290,8 @@ function row(id: string, accuracy: number, extra: Partial<ExperimentRow> = {}): 
   return {
     id, study: "002", title: id, architecture: "simple", variant: "—", optimizer: "?", optimizerName: "?", learningRate: 0.001, momentum: 0, dataset: "d",
     epochs: 5, batchSize: 64, testImages: 10_000, testAccuracy: accuracy, testLoss: 0.1, macroF1: accuracy, referenceAccuracy: null, referenceNote: null,
-    deltaPoints: null, noisePoints: null, verdict: "no reference", trainingSeconds: 100, imagesPerSecond: 500, parameters: 1, backend: "wasm",
+    deltaPoints: null, noisePoints: null, verdict: "no reference", trainingSeconds: 100, imagesPerSecond: 500, concurrentStages: 1, loadAverage: 1, threads: 1,
+    parameters: 1, backend: "wasm",
     finalTrainLoss: null, finalTrainAccuracy: null, finalValLoss: null, finalValAccuracy: null, ...extra,
   };
 }
@@ -321,4 +358,24 @@ test("metrics.csv quotes commas and keeps numbers unrounded", () => {
   assert.ok(line!.includes('"Simple CNN, Adam"'));
   assert.ok(line!.includes("0.123456789"));
   assert.ok(line!.endsWith('"the text says ""99%+"""'));
+});
+
+test("training times: unlike conditions are disclosed, missing records print a dash", () => {
+  const rows = [
+    row("alone", 0.99, { concurrentStages: 1, loadAverage: 0.5, trainingSeconds: 60 }),
+    row("shared", 0.98, { concurrentStages: 2, loadAverage: 1.96, trainingSeconds: 90 }),
+    row("unrecorded", 0.97, { trainingSeconds: null, imagesPerSecond: null, concurrentStages: null, loadAverage: null, threads: null }),
+  ];
+  const commentary = buildCommentary(rows.map((r) => input(r, {}, OPT("adam"))));
+  assert.ok(
+    commentary.overall.some((sentence) => sentence.startsWith("These times are not all like-for-like: the trainings ran with 1–2 stages at once, load 0.50–1.96")),
+    commentary.overall.join("\n"),
+  );
+  assert.ok(commentary.overall.some((sentence) => sentence.startsWith("Training took 2 min 30 s in all, from 1 min 00 s (`alone`)")), "the unrecorded row is left out of the sums");
+  const markdown = renderReport({ rows, commentary, summaries: [], charts: [], environments: [] });
+  assert.match(markdown, /\| `alone` \|.*\| 1 min 00 s \| 500 \| 1 · 0\.50 \| 1 \|/);
+  assert.match(markdown, /\| `unrecorded` \|.*\| — \| — \| — \| 1 \|/);
+  assert.match(markdown, /In this table they do not all match: 1 at once for `alone`; 2 at once for `shared`\./);
+  assert.match(markdown, /- Total training time: \*\*2 min 30 s\*\* \(the 2 of 3 experiments with recorded times/);
+  assert.match(markdown, /- Training times were measured with 1–2 stages at once, load 0\.50–1\.96/);
 });
