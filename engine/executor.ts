@@ -129,10 +129,17 @@ export async function executeStages<Params>(session: Session<Params>, options: R
     if (!pending) {
       pending = (async () => {
         const ref = results[dep]!;
-        const check = await session.store.verify(dep, ref.fingerprint, { deep: true, refresh: true });
+        // A result only a remote holds is fetched first (hashed as it streams); one that cannot be had is rebuilt.
+        const fetched = await session.store.materialize(dep, ref.fingerprint).then(
+          () => true,
+          () => false,
+        );
+        const check = fetched ? await session.store.verify(dep, ref.fingerprint, { deep: true, refresh: true }) : ({ ok: false, reason: "absent" } as const);
         if (check.ok) return;
         const detail = check.reason === "missing-file" || check.reason === "corrupted-file" ? `${check.reason.replace("-", " ")}: ${check.file}` : check.reason;
-        const reasons: StaleReason[] = [check.reason === "missing-file" ? { kind: "output-missing", file: check.file } : { kind: "output-corrupted", file: check.reason === "corrupted-file" ? check.file : "manifest.json" }];
+        const reasons: StaleReason[] = [
+          check.reason === "corrupted-file" ? { kind: "output-corrupted", file: check.file } : { kind: "output-missing", ...(check.reason === "missing-file" ? { file: check.file } : {}) },
+        ];
         const outcome = await runStage(session.graph.get(dep), reasons);
         outcomes[dep] = outcome;
         if (outcome.status !== "ran") {
@@ -186,7 +193,7 @@ export async function executeStages<Params>(session: Session<Params>, options: R
       accept(stage, { stage: stage.name, fingerprint: freshness.fingerprint, outputHash: freshness.manifest.outputHash });
       if (session.lock.stages[stage.name]?.fingerprint !== freshness.fingerprint || freshness.restored) {
         const stored = await session.store.readRecord(stage.name, freshness.fingerprint);
-        const metrics = stage.metrics ? await readDeclaredMetrics(stage.name, freshness.outDir, stage.metrics) : undefined;
+        const metrics = stage.metrics ? await readDeclaredMetrics(stage.name, freshness.outDir ?? (await session.store.materialize(stage.name, freshness.fingerprint)), stage.metrics) : undefined;
         await recordInLock(stage, inputs, freshness.manifest, stored?.run, metrics);
       }
       settle(stage.name, { status: "cached", fingerprint: freshness.fingerprint });

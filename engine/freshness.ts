@@ -6,7 +6,7 @@ import { diffAgainstLock, type StaleReason } from "./why.ts";
 
 /** The one rule deciding whether a stage runs, shared by `run`, `status` and `--dry-run`. */
 export type Freshness =
-  | { fresh: true; fingerprint: string; manifest: Manifest; outDir: string; /** a cached result other than the lock's */ restored: boolean }
+  | { fresh: true; fingerprint: string; manifest: Manifest; /** undefined: only a remote holds it */ outDir: string | undefined; /** a cached result other than the lock's */ restored: boolean }
   | { fresh: false; fingerprint: string; reasons: StaleReason[] };
 
 export async function checkFreshness(

@@ -116,6 +116,14 @@ export class LocalResultStore implements ResultStore {
     return { ok: true, manifest, outDir };
   }
 
+  async materialize(stage: string, fingerprint: string): Promise<string> {
+    const found = await this.verify(stage, fingerprint, { deep: false, refresh: false });
+    if (!found.ok || found.outDir === undefined) {
+      throw new Error(`the result of ${stage} (${fingerprint.slice(0, 10)}) is ${found.ok ? "not local" : found.reason.replace("-", " ")}${!found.ok && "file" in found ? `: ${found.file}` : ""}`);
+    }
+    return found.outDir;
+  }
+
   async readRecord(stage: string, fingerprint: string): Promise<{ manifest: Manifest; run: RunRecord | undefined } | undefined> {
     const loaded = await this.#readManifest(stage, fingerprint);
     if (!loaded.ok) return undefined;

@@ -32,7 +32,8 @@ export interface ResultRef {
 }
 
 export type Verification =
-  | { ok: true; manifest: Manifest; outDir: string }
+  /** `outDir` is the local folder of its files; undefined when only a remote holds them (see `materialize`). */
+  | { ok: true; manifest: Manifest; outDir: string | undefined }
   | { ok: false; reason: "absent" }
   | { ok: false; reason: "missing-file" | "corrupted-file"; file: string }
   | { ok: false; reason: "bad-manifest"; detail: string };
@@ -58,6 +59,11 @@ export interface ResultStore {
    * restored cache (new inodes) is rehashed once rather than on every run.
    */
   verify(stage: string, fingerprint: string, options: { deep: boolean; refresh: boolean }): Promise<Verification>;
+  /**
+   * A local folder holding the result's files, verified: fetched (and hashed while it streams) when
+   * only a remote holds it. Rejects when it cannot be had intact.
+   */
+  materialize(stage: string, fingerprint: string): Promise<string>;
   /** The manifest and run record without reading the files; undefined when absent or unreadable. */
   readRecord(stage: string, fingerprint: string): Promise<{ manifest: Manifest; run: RunRecord | undefined } | undefined>;
   createWorkspace(stage: string): Promise<Workspace>;

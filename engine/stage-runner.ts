@@ -62,13 +62,17 @@ export async function runInWorkspace(
   const inputDirs: Record<string, string> = {};
   const inputRecords: Record<string, RunRecord | undefined> = {};
   for (const [role, ref] of Object.entries(job.inputs)) {
-    const found = await context.store.verify(ref.stage, ref.fingerprint, { deep: false, refresh: false });
-    if (!found.ok || found.manifest.outputHash !== ref.outputHash) {
-      const detail = !found.ok ? found.reason : `its output hash is ${found.manifest.outputHash.slice(0, 10)}, the job expects ${ref.outputHash.slice(0, 10)}`;
+    const stored = await context.store.readRecord(ref.stage, ref.fingerprint);
+    if (stored?.manifest.outputHash !== ref.outputHash) {
+      const detail = stored ? `its output hash is ${stored.manifest.outputHash.slice(0, 10)}, the job expects ${ref.outputHash.slice(0, 10)}` : "absent";
       throw new StageFailureError({ reason: "input-corrupted", stage: ref.stage, detail });
     }
-    inputDirs[role] = found.outDir;
-    inputRecords[role] = (await context.store.readRecord(ref.stage, ref.fingerprint))?.run;
+    try {
+      inputDirs[role] = await context.store.materialize(ref.stage, ref.fingerprint);
+    } catch (error) {
+      throw new StageFailureError({ reason: "input-corrupted", stage: ref.stage, detail: (error as Error).message });
+    }
+    inputRecords[role] = stored.run;
   }
   const workspace = await context.store.createWorkspace(job.stage);
   const startedAt = new Date();
