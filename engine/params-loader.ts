@@ -17,7 +17,7 @@ export async function loadParams<Params>(
   project: ProjectDefinition<Params>,
   file: string,
   overrides: readonly string[] = [],
-  cache?: { dir: string; code: CodeFingerprinter },
+  cache?: { dir: string; code: CodeFingerprinter; /** read the cache, never write it (status, dag, diff, --dry-run) */ readOnly?: boolean },
 ): Promise<{ params: Params; document: unknown }> {
   let text: string;
   try {
@@ -32,18 +32,48 @@ export async function loadParams<Params>(
     throw new PipelineError("invalid-params", `${file} is not valid JSON: ${(error as Error).message}`);
   }
   for (const override of overrides) document = applyOverride(document, override);
-  if (!cache || !project.paramsModule) return { params: await project.parseParams(document, file), document };
+  const parse = (): Promise<Params> => blameOverrides(Promise.resolve().then(() => project.parseParams(document, file)), file, overrides);
+  if (!cache || !project.paramsModule) return { params: await parse(), document };
   const key = fingerprintOf({ document, code: cache.code.fingerprint(project.paramsModule) });
   const cached = join(cache.dir, `${key}.json`);
   try {
     return { params: JSON.parse(await readFile(cached, "utf8")) as Params, document };
   } catch {
-    const params = await project.parseParams(document, file);
+    const params = await parse();
+    if (cache.readOnly) return { params, document };
     // Only valid documents are cached; a failed write only costs the next run a validation.
     await mkdir(cache.dir, { recursive: true })
       .then(() => writeFileAtomic(cached, JSON.stringify(params)))
       .catch(() => {});
     return { params, document };
+  }
+}
+
+/**
+ * A problem at (or under) a path that `-S` set is the override's fault, not the params file's: say
+ * so, so nobody goes looking in the file for a value that is only on the command line.
+ */
+async function blameOverrides<Params>(parsing: Promise<Params>, file: string, overrides: readonly string[]): Promise<Params> {
+  try {
+    return await parsing;
+  } catch (error) {
+    const header = `${file} is invalid`;
+    if (!(error instanceof PipelineError) || error.reason !== "invalid-params" || overrides.length === 0 || !error.message.startsWith(header)) throw error;
+    const paths = overrides.map((override) => ({ override, path: formatPath(parsePath(override.slice(0, override.indexOf("=")))) }));
+    const [first, ...problems] = error.message.split("\n");
+    const culprits = problems.map((line) => {
+      const where = /^ {2}(\S+): /.exec(line)?.[1];
+      return where === undefined ? undefined : paths.find(({ path }) => where === path || where.startsWith(`${path}.`) || where.startsWith(`${path}[`));
+    });
+    const blamed = new Set(culprits.filter((culprit) => culprit !== undefined).map((culprit) => culprit.override));
+    if (blamed.size === 0) throw error;
+    const counts = first!.slice(header.length); // " (2 problems):"
+    if (culprits.every((culprit) => culprit !== undefined)) {
+      const list = [...blamed].map((override) => `-S ${override}`).join(", ");
+      throw new PipelineError("invalid-params", [`${list} ${blamed.size === 1 ? "is" : "are"} invalid${counts}`, ...problems].join("\n"));
+    }
+    const lines = problems.map((line, i) => (culprits[i] ? `${line} (from -S ${culprits[i].override})` : line));
+    throw new PipelineError("invalid-params", [`${file} with -S overrides is invalid${counts}`, ...lines].join("\n"));
   }
 }
 
