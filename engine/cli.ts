@@ -1,13 +1,13 @@
 import { availableParallelism } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { describeCommandError } from "./error-output.ts";
 import { PipelineError, errorMessage, exitCodeFor } from "./errors.ts";
-import { executeStages, type RunSummary } from "./executor.ts";
+import { executeStages, type RunSummary, type StageOutcome } from "./executor.ts";
 import { collectGarbage } from "./gc.ts";
 import { renderDagMermaid, renderDagText } from "./graph.ts";
 import { planStages, type StagePlan } from "./planner.ts";
 import { acquireProcessLock } from "./process-lock.ts";
-import { createListrReporter, formatSeconds } from "./reporter.ts";
 import { Session } from "./session.ts";
 import type { ProjectDefinition } from "./stage.ts";
 import type { ExecutionOption } from "./execution.ts";
@@ -23,7 +23,7 @@ Commands:
   dag             the stage graph as text (--mermaid for a Mermaid flowchart)
   gc              delete cached results no lock file references
   check           run the CI profile, then compare its metrics with the baseline: exit 1 on a regression
-  baseline        record the current metrics as the baseline (explicit, never implicit)
+  baseline        record the current metrics as the baseline (explicit, never implicit; default: check's profile)
   diff [A] [B]    metrics and params between two lock files or git revisions (default: HEAD and now)
   logs STAGE      the whole output (stdout and stderr) of a stage's last run, or of its last failed attempt
 
@@ -38,7 +38,7 @@ Options:
   --keep-going         after a failure, continue every branch that does not depend on it
   --verify             rehash every cached output instead of trusting unchanged file stats
   --wait SECONDS       if another run holds the project, wait this long for it (default 0)
-  --json               status: machine-readable output
+  --json               status/check/diff: machine-readable output (progress goes to stderr)
   --mermaid            dag: Mermaid instead of text
   --baseline FILE      check/baseline: the baseline file (default reports/baseline.json)
   --md                 check/diff: markdown, e.g. for a pull-request comment
@@ -53,19 +53,23 @@ const COMMANDS = ["run", "status", "dag", "gc", "check", "baseline", "diff", "lo
 type Command = (typeof COMMANDS)[number];
 
 export interface CliIo {
+  /** The command's result (a table, JSON, markdown): what a pipe or a file should receive. */
   out(text: string): void;
+  /** Progress notes, warnings and errors. */
   err(text: string): void;
+  /** Whether the progress display (on stderr) may redraw lines: a terminal, outside CI. */
   tty: boolean;
 }
 
 const defaultIo: CliIo = {
   out: (text) => process.stdout.write(text + "\n"),
   err: (text) => process.stderr.write(text + "\n"),
-  tty: Boolean(process.stdout.isTTY) && process.env.CI !== "true",
+  tty: Boolean(process.stderr.isTTY) && process.env.CI !== "true",
 };
 
 /** Returns the process exit code. Never throws for user errors: it prints what to fix. */
 export async function main<Params>(project: ProjectDefinition<Params>, argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  const verbose = argv.includes("--verbose"); // known before parsing, so a parse error can honour it too
   try {
     const executionOptions = project.execution?.options ?? [];
     const { values, positionals } = parseCommandLine(argv, executionOptions);
@@ -83,13 +87,20 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
     const waitSeconds = values.wait === undefined ? 0 : positiveInteger("--wait", values.wait, true);
     const executionFlags = Object.fromEntries(executionOptions.map((option) => [option.name, (values as Record<string, unknown>)[option.name] as string | undefined]));
 
-    const defaultParams = command === "check" && project.check ? project.check.defaultParams : "params.json";
-    const paramsFile = values.params ? resolve(values.params) : join(project.root, defaultParams);
+    if (values.downstream && !values.only?.length) {
+      throw new PipelineError("invalid-cli", "--downstream extends the stages --only matched with their dependents: give --only PATTERN too");
+    }
+    // `baseline` records what `check` compares against, so both default to the same profile.
+    const checkProfile = (command === "check" || command === "baseline") && project.check;
+    const paramsFile = values.params ? resolve(values.params) : join(project.root, checkProfile ? project.check!.defaultParams : "params.json");
+    // Commands that only look (status, dag, diff, logs, baseline, any --dry-run) write nothing under artifacts/.
+    const writes = (command === "run" || command === "check" || command === "gc") && !values["dry-run"];
     const session = await Session.open(project, {
       paramsFile,
       overrides: values.set ?? [],
       execution: executionFlags,
       jobs,
+      readOnly: !writes,
     });
     if (command === "run" || command === "check") {
       for (const warning of project.execution?.warnings?.(session.execution, { cores: availableParallelism(), jobs }) ?? []) io.err(`pipeline: warning: ${warning}`);
@@ -101,13 +112,14 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
     if (command === "diff") {
       const [a = "HEAD", b = session.lockPath] = positionals.slice(1);
       const [lockA, lockB] = await Promise.all([resolveLock(a, session.lockPath, project.root), resolveLock(b, session.lockPath, project.root)]);
-      io.out(diffReport(lockA, lockB, [a === session.lockPath ? "workspace" : a, b === session.lockPath ? "workspace" : b], values.json ? "json" : format, values.all ?? false));
+      for (const note of [lockA.note, lockB.note]) if (note) io.err(`pipeline: diff: ${note}`);
+      io.out(diffReport(lockA.lock, lockB.lock, [a === session.lockPath ? "workspace" : a, b === session.lockPath ? "workspace" : b], values.json ? "json" : format, values.all ?? false));
       return 0;
     }
     if (command === "baseline") {
       const plans = await planStages(session);
       const fresh = new Set(plans.filter((plan) => plan.state === "up-to-date").map((plan) => plan.stage));
-      const metrics = currentMetrics(session, fresh);
+      const metrics = currentMetrics(session, fresh, `pipeline run --params ${relative(project.root, paramsFile)}`);
       await writeBaseline(baselinePath, paramsFile, metrics, project.root);
       io.out(`wrote ${Object.keys(metrics).length} stages' metrics to ${baselinePath}`);
       return 0;
@@ -125,19 +137,25 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
       io.out(values.json ? JSON.stringify(plans, null, 2) : renderPlans(plans));
       return 0;
     }
+    if (command === "gc" && values["dry-run"]) {
+      // Only lists, so it neither needs nor takes the run lock (taking it would write to artifacts/).
+      for (const line of gcReport(await collectGarbage(session, { dryRun: true }), true)) io.out(line);
+      return 0;
+    }
     const lock = await acquireProcessLock(join(session.workDir, "artifacts", ".run.lock"), waitSeconds, argv.join(" ") || "run");
     try {
       if (command === "gc") {
-        const result = await collectGarbage(session, { dryRun: values["dry-run"] ?? false });
-        for (const path of result.removed) io.out(`${values["dry-run"] ? "would remove" : "removed"} ${path}`);
-        io.out(`${result.removed.length} removed (${(result.freedBytes / 2 ** 20).toFixed(1)} MiB), ${result.kept} kept`);
+        for (const line of gcReport(await collectGarbage(session), false)) io.out(line);
         return 0;
       }
       const runOptions = { ...selection, jobs, keepGoing: values["keep-going"] ?? false, deepVerify: values.verify ?? false };
-      const baseline = command === "check" ? await readBaseline(baselinePath) : undefined; // fail before any training
-      const code = await runWithReporter(session, runOptions, io, values.verbose ?? false);
+      // Fail before any training: no baseline, or one recorded from another profile.
+      const baseline = command === "check" ? sameProfile(await readBaseline(baselinePath), baselinePath, relative(project.root, paramsFile)) : undefined;
+      // check's stdout is its report (text, --json or --md); the run's own lines go to stderr.
+      const note = command === "check" ? io.err : io.out;
+      const code = await runWithReporter(session, runOptions, { ...io, out: note }, verbose);
       if (code === 0 && !values["dry-run"] && project.publish && selection.only.length === 0) {
-        for (const line of await project.publish({ lockPath: session.lockPath, workDir: session.workDir })) io.out(line);
+        for (const line of await project.publish({ lockPath: session.lockPath, workDir: session.workDir })) note(line);
       }
       if (!baseline) return code;
       if (code !== 0) {
@@ -153,10 +171,30 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
       await lock.release();
     }
   } catch (error) {
-    io.err(`pipeline: ${errorMessage(error)}`);
-    if (!(error instanceof PipelineError) && error instanceof Error && error.stack) io.err(error.stack);
+    const [first, ...rest] = describeCommandError(error, { root: project.root, verbose });
+    io.err(`pipeline: ${first}`);
+    for (const line of rest) io.err(line);
     return exitCodeFor(error);
   }
+}
+
+function gcReport(result: Awaited<ReturnType<typeof collectGarbage>>, dryRun: boolean): string[] {
+  const size = `${(result.freedBytes / 2 ** 20).toFixed(1)} MiB`;
+  return [
+    ...result.removed.map((path) => `${dryRun ? "would remove" : "removed"} ${path}`),
+    dryRun ? `would remove ${result.removed.length} (${size}) and keep ${result.kept}; nothing was deleted` : `${result.removed.length} removed (${size}), ${result.kept} kept`,
+  ];
+}
+
+/** A baseline is only comparable with metrics of the profile it was recorded from. */
+function sameProfile<B extends { params?: string }>(baseline: B, baselinePath: string, profile: string): B {
+  if (baseline.params === undefined || baseline.params === profile) return baseline;
+  throw new PipelineError(
+    "invalid-baseline",
+    `${baselinePath} was recorded from ${baseline.params}, but this check runs ${profile}: their metrics are not comparable. ` +
+      `Check that profile with \`pipeline check --params ${baseline.params}\`, or record a baseline for this one with ` +
+      `\`pipeline run --params ${profile}\` then \`pipeline baseline --params ${profile}\``,
+  );
 }
 
 async function runWithReporter<Params>(
@@ -166,12 +204,23 @@ async function runWithReporter<Params>(
   verbose: boolean,
 ): Promise<number> {
   const controller = new AbortController();
+  // process.on, not once: a `once` listener is removed before it runs, and listr2's cursor helper
+  // (signal-exit) then sees itself as the last SIGINT listener and re-raises the signal, killing the
+  // process mid-render with the cursor hidden and nothing said.
   const onSignal = (): void => {
-    io.err("\npipeline: interrupted — stopping running stages; nothing half-written is kept");
+    if (controller.signal.aborted) {
+      // A second Ctrl-C: stop now. Results are committed whole or not at all, so nothing half-written is trusted.
+      showCursor();
+      io.err("pipeline: interrupted again: exiting now; finished stages are kept");
+      process.exit(130);
+    }
+    io.err("\npipeline: interrupted — stopping running stages (Ctrl-C again to exit at once); nothing half-written is kept");
     controller.abort();
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  // Loaded here, not at the top: listr2 is needed only by commands that run stages (not status, dag, diff).
+  const { createListrReporter, formatSeconds } = await import("./reporter.ts");
   const reporter = createListrReporter({ tty: io.tty });
   let summary: RunSummary;
   try {
@@ -187,10 +236,36 @@ async function runWithReporter<Params>(
     `${counts.ran} ran, ${counts.cached} cached, ${counts.failed} failed, ${counts.skipped} skipped in ${formatSeconds(summary.seconds)}`,
   );
   for (const [name, outcome] of Object.entries(summary.outcomes)) {
-    if (outcome.status === "failed") io.err(`✖ ${name}: ${describeFailure(outcome.failure, verbose)}`);
+    if (outcome.status === "failed" && outcome.failure.reason !== "aborted") io.err(`✖ ${name}: ${describeFailure(outcome.failure, verbose)}`);
   }
-  if (summary.aborted) return 130;
+  if (summary.aborted) {
+    showCursor(); // listr2's display restores it when it ends normally; make sure after an interruption
+    for (const line of interruptionReport(summary.outcomes)) io.err(line);
+    return 130;
+  }
   return summary.ok ? 0 : 1;
+}
+
+/** The progress display hides the terminal's cursor while it redraws. */
+function showCursor(): void {
+  if (process.stderr.isTTY) process.stderr.write("\u001B[?25h");
+}
+
+/** After Ctrl-C: what is kept, what was cut short, and what the next run will do about each. */
+export function interruptionReport(outcomes: Readonly<Record<string, StageOutcome>>): string[] {
+  const entries = Object.entries(outcomes);
+  const finished = entries.filter(([, outcome]) => outcome.status === "ran" || outcome.status === "cached").length;
+  const cut = entries.filter(([, outcome]) => outcome.status === "failed" && outcome.failure.reason === "aborted").map(([name]) => name);
+  const notStarted = entries.filter(([, outcome]) => outcome.status === "skipped").length;
+  const list = (names: string[]): string => (names.length <= 6 ? names.join(", ") : `${names.slice(0, 6).join(", ")} and ${names.length - 6} more`);
+  const stages = (count: number): string => `${count} stage${count === 1 ? "" : "s"}`;
+  return [
+    `pipeline: interrupted ${cut.length === 0 ? "between stages" : `while running ${list(cut)}`}.`,
+    `  The next run reuses the ${stages(finished)} that finished` +
+      (cut.length > 0 ? `; ${cut.length === 1 ? cut[0] : `the ${cut.length} interrupted ones`} start${cut.length === 1 ? "s" : ""} over from the beginning` : "") +
+      (notStarted > 0 ? ` (${stages(notStarted)} had not started)` : "") +
+      ".",
+  ];
 }
 
 function renderPlans(plans: readonly StagePlan[]): string {

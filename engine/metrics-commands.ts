@@ -1,11 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, relative } from "node:path";
 import { writeFileAtomic } from "./atomic-write.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import { PipelineError } from "./errors.ts";
-import { readLock, type LockFile } from "./lock-file.ts";
+import { emptyLock, readLock, type LockFile } from "./lock-file.ts";
 import { metricsOfLock, type MetricTable } from "./metrics.ts";
 import { checkPassed, compareToBaseline, diffMetrics, type CheckRow, type Tolerance } from "./regression-check.ts";
 import type { Session } from "./session.ts";
@@ -24,14 +23,14 @@ export interface Baseline {
 }
 
 /** The current DAG's metrics, refusing stale ones: a baseline or check must describe these params. */
-export function currentMetrics<Params>(session: Session<Params>, fresh: ReadonlySet<string>): MetricTable {
+export function currentMetrics<Params>(session: Session<Params>, fresh: ReadonlySet<string>, runCommand = "pipeline run"): MetricTable {
   const table: MetricTable = {};
   for (const name of session.graph.order) {
     const stage = session.graph.get(name);
     if (!stage.metrics) continue;
     const entry = session.lock.stages[name];
     if (!fresh.has(name) || !entry?.metrics) {
-      throw new PipelineError("stage-output-invalid", `no current metrics for ${name}: run the pipeline with these params first`);
+      throw new PipelineError("stage-output-invalid", `no current metrics for ${name}: run the pipeline with these params first (\`${runCommand}\`)`);
     }
     table[name] = entry.metrics;
   }
@@ -49,7 +48,10 @@ export async function readBaseline(path: string): Promise<Baseline> {
   try {
     text = await readFile(path, "utf8");
   } catch {
-    throw new PipelineError("invalid-baseline", `no baseline at ${path}: create one with \`pipeline baseline\` (it records the current metrics)`);
+    throw new PipelineError(
+      "invalid-baseline",
+      `no baseline at ${path}: create one with \`pipeline baseline\` (it records the current metrics of check's profile, so run that profile first)`,
+    );
   }
   let baseline: Partial<Baseline>;
   try {
@@ -94,19 +96,24 @@ export function runComparison(current: MetricTable, baseline: Baseline, toleranc
 
 /**
  * A lock file to compare: a path to one, or `REV` / `REV:path` read from git (default path: the
- * given lock file's name). Lock files carry metrics and params, so no artifacts are needed.
+ * given lock file's name). Lock files carry metrics and params, so no artifacts are needed. A
+ * revision that exists but has no such lock (a profile whose lock was never committed) compares as
+ * an empty lock, with a note saying so.
  */
-export async function resolveLock(spec: string, defaultLockPath: string, root: string): Promise<LockFile> {
-  if (existsSync(spec)) return readLock(spec);
-  const [revision, path = relative(root, defaultLockPath)] = spec.split(":");
-  let text: string;
-  try {
-    text = execFileSync("git", ["show", `${revision}:${path}`], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  } catch {
-    throw new PipelineError("invalid-cli", `"${spec}" is neither a lock file nor a git revision holding ${path}`);
+export async function resolveLock(spec: string, defaultLockPath: string, root: string): Promise<{ lock: LockFile; note?: string }> {
+  if (existsSync(spec)) return { lock: await readLock(spec) };
+  const [revision = "", path = relative(root, defaultLockPath)] = spec.split(":");
+  // zx only here, loaded on demand: diff is the one engine command that runs git.
+  const { $ } = await import("zx/core");
+  const git = $({ cwd: root, quiet: true, nothrow: true });
+  const shown = await git`git show ${`${revision}:${path}`}`;
+  if (shown.exitCode !== 0) {
+    const isRevision = (await git`git rev-parse --verify --quiet ${`${revision}^{commit}`}`).exitCode === 0;
+    if (!isRevision) throw new PipelineError("invalid-cli", `"${spec}" is neither a lock file nor a git revision (${shown.stderr.trim().split("\n")[0]})`);
+    return { lock: emptyLock(), note: `${revision} has no ${path} (never committed there), so every value counts as added: commit the lock to compare against it later` };
   }
   try {
-    return JSON.parse(text) as LockFile;
+    return { lock: JSON.parse(shown.stdout) as LockFile };
   } catch {
     throw new PipelineError("corrupt-lock-file", `${revision}:${path} is not valid JSON`);
   }

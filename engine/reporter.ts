@@ -1,13 +1,15 @@
-import { Listr, type ListrTaskWrapper } from "listr2";
+import { Listr, ListrLogger, ProcessOutput, type ListrTaskWrapper } from "listr2";
 import type { RunEvent } from "./executor.ts";
 import { describeFailure } from "./failure.ts";
 import { describeReason } from "./why.ts";
 
 /**
  * Presentation only: turns the executor's events into listr2 lines — one per stage, with its live
- * progress while it runs; cached stages show as skipped with their short key. Without a TTY (CI logs)
- * listr2's simple renderer prints plain lines, and progress is thinned to one line per stage every
- * 15 s so logs stay readable.
+ * progress while it runs; cached stages show as done with "cached" and their short key (listr2's
+ * "skipped" is kept for stages that did not run because of another's failure). Without a TTY (CI
+ * logs) listr2's simple renderer prints plain lines, and progress is thinned to one line per stage
+ * every 15 s so logs stay readable. Everything goes to `stream` (stderr by default): stdout belongs
+ * to the command's result, e.g. `check --json`.
  */
 export interface Reporter {
   onEvent(event: RunEvent): void;
@@ -16,7 +18,9 @@ export interface Reporter {
 
 type Settle = { kind: "cached" | "skipped"; message: string } | { kind: "done"; message: string } | { kind: "failed"; message: string };
 
-export function createListrReporter(options: { tty: boolean }): Reporter {
+export function createListrReporter(options: { tty: boolean; stream?: NodeJS.WriteStream }): Reporter {
+  const stream = options.stream ?? process.stderr;
+  const logger = new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(stream, stream) });
   const throttleMs = options.tty ? 100 : 15_000;
   const settles = new Map<string, (settle: Settle) => void>();
   const tasks = new Map<string, ListrTaskWrapper<unknown, any, any>>();
@@ -34,7 +38,7 @@ export function createListrReporter(options: { tty: boolean }): Reporter {
               // Listr starts every task at once; mark those the engine has not started yet.
               if (options.tty) task.title = `${name} · queued`;
               const settle = await new Promise<Settle>((resolve) => settles.set(name, resolve));
-              if (settle.kind === "cached" || settle.kind === "skipped") task.skip(`${name} ${settle.message}`);
+              if (settle.kind === "skipped") task.skip(`${name} ${settle.message}`);
               else if (settle.kind === "failed") throw new Error(`${name}: ${settle.message}`);
               else task.title = `${name} ${settle.message}`;
             },
@@ -46,7 +50,8 @@ export function createListrReporter(options: { tty: boolean }): Reporter {
             renderer: options.tty ? "default" : "simple",
             fallbackRenderer: "simple",
             fallbackRendererCondition: !options.tty,
-            rendererOptions: { collapseErrors: false, showErrorMessage: true },
+            rendererOptions: { collapseErrors: false, showErrorMessage: true, logger },
+            fallbackRendererOptions: { logger },
           },
         );
         listrRun = listr.run().catch(() => {});
