@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { PROVENANCE_BEGIN, PROVENANCE_END } from "./provenance.ts";
 
 export interface PublishOptions {
@@ -21,6 +22,8 @@ export interface PublishOptions {
   gitDir?: string;
   /** The report stage's name in the lock. */
   stageName?: string;
+  /** The folder the lock's code paths are relative to; default: this project's root. */
+  codeRoot?: string;
 }
 
 export interface Provenance {
@@ -33,6 +36,8 @@ export interface Provenance {
   reportFingerprint: string;
   /** Whether the lock's entry for the report stage names this very result. */
   lockMatches: boolean;
+  /** Lock entries whose code files no longer hash as recorded (edited during or after the run), and those files. */
+  behindCode: { stages: string[]; of: number; files: string[] };
   machines: string[];
 }
 
@@ -43,6 +48,7 @@ export interface PublishResult {
 }
 
 const PUBLISHED = ["report.md", "metrics.csv", "metrics.json"] as const;
+const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CHARTS_DIR = "charts";
 const FOLDERS = [CHARTS_DIR, "analyses"] as const;
 
@@ -93,7 +99,33 @@ function isInside(child: string, parent: string): boolean {
 }
 
 interface LockShape {
-  stages?: Record<string, { fingerprint?: string; environment?: Record<string, string> }>;
+  stages?: Record<string, { fingerprint?: string; environment?: Record<string, string>; code?: { files?: Record<string, string> } }>;
+}
+
+/**
+ * The engine records each stage's code as file → SHA-256 of its bytes. Hashing those files again
+ * (a few ms) tells whether the code changed after the lock was written, e.g. edited during a long
+ * run: the report then describes older code than the checkout's.
+ */
+async function stagesBehindCode(lock: LockShape, root: string): Promise<Provenance["behindCode"]> {
+  const now = new Map<string, string | null>();
+  const files = new Set<string>();
+  const stages: string[] = [];
+  const entries = Object.entries(lock.stages ?? {});
+  for (const [name, entry] of entries) {
+    let behind = false;
+    for (const [file, recorded] of Object.entries(entry.code?.files ?? {})) {
+      if (!now.has(file)) {
+        now.set(file, await readFile(join(root, file)).then((bytes) => createHash("sha256").update(bytes).digest("hex"), () => null));
+      }
+      if (now.get(file) !== recorded) {
+        files.add(file);
+        behind = true;
+      }
+    }
+    if (behind) stages.push(name);
+  }
+  return { stages, of: entries.length, files: [...files].sort() };
 }
 
 export async function collectProvenance(reportOutDir: string, reportsDir: string, options: PublishOptions = {}): Promise<Provenance> {
@@ -119,12 +151,14 @@ export async function collectProvenance(reportOutDir: string, reportsDir: string
 
   let lockSha256: string | null = null;
   let lockMatches = false;
+  let behindCode: Provenance["behindCode"] = { stages: [], of: 0, files: [] };
   const machines = new Set<string>();
   try {
     const bytes = await readFile(lockFile);
     lockSha256 = createHash("sha256").update(bytes).digest("hex");
     const lock = JSON.parse(bytes.toString("utf8")) as LockShape;
     lockMatches = lock.stages?.[stageName]?.fingerprint === reportFingerprint;
+    behindCode = await stagesBehindCode(lock, options.codeRoot ?? PROJECT_ROOT);
     const reported = await reportedExperiments(reportOutDir);
     for (const [name, entry] of Object.entries(lock.stages ?? {})) {
       if (!name.startsWith("train@") || (reported && !reported.has(name.slice("train@".length)))) continue;
@@ -135,7 +169,7 @@ export async function collectProvenance(reportOutDir: string, reportsDir: string
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  return { commit, uncommittedFiles, lockFile: basename(lockFile), lockSha256, reportFingerprint, lockMatches, machines: [...machines].sort() };
+  return { commit, uncommittedFiles, lockFile: basename(lockFile), lockSha256, reportFingerprint, lockMatches, behindCode, machines: [...machines].sort() };
 }
 
 async function reportedExperiments(reportOutDir: string): Promise<Set<string> | null> {
@@ -163,6 +197,14 @@ export function provenanceBlock(provenance: Provenance): string {
     ],
     ["trained on", provenance.machines.length === 0 ? "not recorded in the lock" : provenance.machines.join("<br>")],
   ];
+  const { stages, of, files } = provenance.behindCode;
+  if (stages.length > 0) {
+    const list = (names: string[]): string => names.slice(0, 5).map((name) => `\`${name}\``).join(", ") + (names.length > 5 ? ` and ${names.length - 5} more` : "");
+    rows.push([
+      "lock vs code",
+      `**the lock is behind the code for ${stages.length} of ${of} stages** (${list(stages)}): ${list(files)} changed since it was written; rerun the pipeline to refresh the lock and this report`,
+    ]);
+  }
   return [PROVENANCE_BEGIN, "| produced from | |", "| --- | --- |", ...rows.map(([key, value]) => `| ${key} | ${value} |`), PROVENANCE_END].join("\n");
 }
 

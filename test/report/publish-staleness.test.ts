@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { PROVENANCE_PLACEHOLDER } from "../../ml/report/provenance.ts";
+import { publishReport } from "../../ml/report/publish.ts";
+
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+/**
+ * A work dir laid out as the engine leaves it — a cached report result and a lock whose entries
+ * record their code files' hashes — with the "project code" beside it, so editing a file after the
+ * lock was written is what a long run sees when someone commits during it.
+ */
+async function workDirWithReport(): Promise<{ dir: string; outDir: string; lockFile: string }> {
+  const dir = await mkdtemp(join(tmpdir(), "publish-staleness-"));
+  const fingerprint = "f".repeat(64);
+  const outDir = join(dir, "artifacts", "stages", "report", fingerprint, "out");
+  await mkdir(join(outDir, "charts"), { recursive: true });
+  await writeFile(join(outDir, "report.md"), `# Results\n\n${PROVENANCE_PLACEHOLDER}\n\nbody\n`);
+  await writeFile(join(outDir, "metrics.csv"), "id\n");
+  await writeFile(join(outDir, "metrics.json"), JSON.stringify({ experiments: [] }));
+  await mkdir(join(dir, "src"));
+  await writeFile(join(dir, "src", "report.ts"), "export const report = 1;\n");
+  await writeFile(join(dir, "src", "train.ts"), "export const train = 1;\n");
+  const lock = {
+    schema: 1,
+    stages: {
+      "train@a": { fingerprint: "a".repeat(64), code: { files: { "src/train.ts": sha256("export const train = 1;\n") }, packages: {} } },
+      report: { fingerprint, code: { files: { "src/report.ts": sha256("export const report = 1;\n") }, packages: {} } },
+    },
+  };
+  const lockFile = join(dir, "pipeline.lock.json");
+  await writeFile(lockFile, JSON.stringify(lock));
+  return { dir, outDir, lockFile };
+}
+
+test("the published report says when its lock is behind the code (a file changed after the lock was written)", async () => {
+  const { dir, outDir, lockFile } = await workDirWithReport();
+  try {
+    const reportsDir = join(dir, "reports");
+    const current = await publishReport(outDir, reportsDir, { lockFile, codeRoot: dir });
+    assert.deepEqual(current.provenance.behindCode, { stages: [], of: 2, files: [] });
+    assert.doesNotMatch(await readFile(join(reportsDir, "report.md"), "utf8"), /behind the code/);
+
+    await writeFile(join(dir, "src", "train.ts"), "export const train = 2; // edited during the run\n");
+    const behind = await publishReport(outDir, reportsDir, { lockFile, codeRoot: dir });
+    assert.deepEqual(behind.provenance.behindCode, { stages: ["train@a"], of: 2, files: ["src/train.ts"] });
+    assert.match(
+      await readFile(join(reportsDir, "report.md"), "utf8"),
+      /\| lock vs code \| \*\*the lock is behind the code for 1 of 2 stages\*\* \(`train@a`\): `src\/train\.ts` changed since it was written; rerun the pipeline/,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
