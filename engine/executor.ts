@@ -79,7 +79,7 @@ export async function executeStages<Params>(session: Session<Params>, options: R
   const runnerFor = options.runnerFor ?? ((stage: Stage) => (stage.isolation === "process" ? inProcess : inline));
   emit({ type: "plan", stages: order });
 
-  for (const abandoned of await session.store.abandonedWorkspaces()) await rm(abandoned, { recursive: true, force: true });
+  for (const abandoned of await session.local.abandonedWorkspaces()) await rm(abandoned, { recursive: true, force: true });
 
   const outcomes: Record<string, StageOutcome> = {};
   /** Results settled in this run: what dependents' keys and jobs reference. */
@@ -268,7 +268,7 @@ function lockEntry<Params>(session: Session<Params>, inputs: FingerprintInputs, 
     inputs: inputs.inputs,
     ...(inputs.execution ? { execution: inputs.execution } : {}),
     outputs: { files: manifest.files, outputHash: manifest.outputHash },
-    artifact: relative(session.workDir, session.store.resultDir(manifest.stage, manifest.fingerprint)).split("\\").join("/"),
+    artifact: relative(session.workDir, session.local.resultDir(manifest.stage, manifest.fingerprint)).split("\\").join("/"),
     startedAt: record?.startedAt ?? "unknown",
     durationSeconds: record?.durationSeconds ?? 0,
     environment: { ...record?.environment, ...record?.execution },

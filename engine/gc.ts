@@ -22,20 +22,20 @@ export async function collectGarbage<Params>(session: Session<Params>, options: 
   let freedBytes = 0;
   let kept = 0;
   const doomed: string[] = [];
-  for (const result of await session.store.list()) {
+  for (const result of await session.local.list()) {
     const path = relative(session.workDir, result.location).split("\\").join("/");
     if (referenced.has(path)) kept++;
     else doomed.push(result.location);
   }
-  doomed.push(...(await session.store.abandonedWorkspaces()));
+  doomed.push(...(await session.local.abandonedWorkspaces()));
   for (const path of doomed) {
     freedBytes += await directorySize(path);
     removed.push(relative(session.workDir, path));
     if (!options.dryRun) await rm(path, { recursive: true, force: true });
   }
   if (!options.dryRun) {
-    for (const stageDir of await readdir(session.store.stagesDir).catch(() => [] as string[])) {
-      await rmdir(join(session.store.stagesDir, stageDir)).catch(() => {}); // only succeeds when empty
+    for (const stageDir of await readdir(session.local.stagesDir).catch(() => [] as string[])) {
+      await rmdir(join(session.local.stagesDir, stageDir)).catch(() => {}); // only succeeds when empty
     }
   }
   return { removed, kept, freedBytes };

@@ -10,6 +10,8 @@ export interface StagePlan {
   reasons: StaleReason[];
   /** Up to date through a cached result other than the one the lock names (e.g. a param was set back). */
   restored?: boolean;
+  /** Up to date through a result only the remote holds: what a pull would bring. */
+  remote?: { files: number; bytes: number };
 }
 
 /**
@@ -43,7 +45,9 @@ export async function planStages<Params>(
     });
     if (freshness.fresh) {
       outputHashes[name] = freshness.manifest.outputHash;
-      plans.push({ stage: name, state: "up-to-date", fingerprint: freshness.fingerprint, reasons: [], restored: freshness.restored });
+      const files = Object.values(freshness.manifest.files);
+      const remote = freshness.outDir === undefined ? { files: files.length, bytes: files.reduce((sum, file) => sum + file.size, 0) } : undefined;
+      plans.push({ stage: name, state: "up-to-date", fingerprint: freshness.fingerprint, reasons: [], restored: freshness.restored, ...(remote ? { remote } : {}) });
     } else {
       plans.push({ stage: name, state: "will-run", fingerprint: freshness.fingerprint, reasons: freshness.reasons });
     }

@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
-import type { Manifest } from "./result-store.ts";
-import type { RunRecord } from "./run-record.ts";
+import type { RemoteRecord } from "./remote-record.ts";
+
+export { REMOTE_RECORD_SCHEMA, type RemoteRecord } from "./remote-record.ts";
 
 /**
  * A shared cache on another machine, in Bazel's two parts: a content store of blobs addressed by
@@ -34,15 +35,4 @@ export interface RemoteCache {
   listBlobs(): AsyncIterable<{ sha256: string; size: number }>;
   deleteRecord(stage: string, fingerprint: string): Promise<void>;
   deleteBlob(sha256: string): Promise<void>;
-}
-
-export const REMOTE_RECORD_SCHEMA = 1;
-
-/** What a remote holds for one result. Blobs are named by `manifest.files[*].sha256`. */
-export interface RemoteRecord {
-  schema: typeof REMOTE_RECORD_SCHEMA;
-  stage: string;
-  fingerprint: string;
-  manifest: Manifest;
-  run: RunRecord;
 }

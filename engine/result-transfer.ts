@@ -14,7 +14,7 @@ import { RUN_RECORD_SCHEMA, type RunRecord } from "./run-record.ts";
  * while it streams into a fresh workspace of the target store, which commits it only when all
  * match (Bazel's rule: never trust a blob without its digest). What workers and remote caches use.
  */
-export async function copyResult(from: ResultStore, to: ResultStore, ref: ResultRef): Promise<Manifest> {
+export async function copyResult(from: Pick<ResultStore, "readRecord" | "openFile">, to: ResultStore, ref: ResultRef): Promise<Manifest> {
   const stored = await from.readRecord(ref.stage, ref.fingerprint);
   if (!stored) throw new TransferError(ref, "it is not in the source store");
   const { manifest } = stored;

@@ -3,6 +3,9 @@ import { availableParallelism } from "node:os";
 import { CodeFingerprinter } from "./code-fingerprint.ts";
 import { keyedExecution, resolveExecution } from "./execution.ts";
 import { LocalResultStore } from "./local-result-store.ts";
+import type { RemoteCache } from "./remote-cache.ts";
+import { RemoteBackedStore } from "./remote-store.ts";
+import type { ResultStore } from "./result-store.ts";
 import { declaredParamValues, type FingerprintInputs } from "./fingerprint.ts";
 import { StageGraph } from "./graph.ts";
 import { readLock, type LockFile } from "./lock-file.ts";
@@ -18,6 +21,8 @@ export interface SessionOptions {
   execution?: Readonly<Record<string, string | undefined>>;
   /** Stages the command runs at once: execution defaults (threads per stage) depend on it. */
   jobs?: number;
+  /** A shared remote cache in front of which the local store sits; `push` pushes every result committed here. */
+  remote?: { cache: RemoteCache; push: boolean; warn(message: string): void };
   /** Write nothing under artifacts/ (status, dag, diff, --dry-run): caches are read, never filled. */
   readOnly?: boolean;
 }
@@ -28,7 +33,10 @@ export class Session<Params> {
     readonly project: ProjectDefinition<Params>,
     readonly params: Params,
     readonly graph: StageGraph,
-    readonly store: LocalResultStore,
+    /** Where results are looked up and committed: the local store, in front of a remote when one is configured. */
+    readonly store: ResultStore,
+    /** The local store itself (workspaces of dead runs, result folders for the lock and gc). */
+    readonly local: LocalResultStore,
     readonly lockPath: string,
     readonly lock: LockFile,
     readonly workDir: string,
@@ -46,12 +54,14 @@ export class Session<Params> {
     const graph = new StageGraph(project.declarations.flatMap((declaration) => declaration.expand(params)));
     const lockPath = lockPathFor(workDir, paramsFile);
     const machine = { cores: availableParallelism(), jobs: options.jobs ?? availableParallelism() };
+    const local = new LocalResultStore(join(workDir, "artifacts"));
     const execution = resolveExecution(project.execution?.options ?? [], options.execution ?? {}, machine);
     return new Session(
       project,
       params,
       graph,
-      new LocalResultStore(join(workDir, "artifacts")),
+      options.remote ? new RemoteBackedStore(local, options.remote.cache, options.remote) : local,
+      local,
       lockPath,
       await readLock(lockPath),
       workDir,

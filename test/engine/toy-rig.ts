@@ -3,7 +3,7 @@ import { cp, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { executeStages, type RunOptions, type RunSummary } from "../../engine/executor.ts";
-import { Session } from "../../engine/session.ts";
+import { Session, type SessionOptions } from "../../engine/session.ts";
 import type { ProjectDefinition } from "../../engine/stage.ts";
 
 const FIXTURE = fileURLToPath(new URL("../fixtures/toy/", import.meta.url));
@@ -26,13 +26,13 @@ export class ToyRig {
     return new ToyRig(dir, module.project);
   }
 
-  async run(options: RunOptions & { overrides?: string[] } = {}): Promise<RunSummary> {
-    const session = await Session.open(this.project, { overrides: options.overrides ?? [] });
+  async run(options: RunOptions & { overrides?: string[]; remote?: SessionOptions["remote"] } = {}): Promise<RunSummary> {
+    const session = await Session.open(this.project, { overrides: options.overrides ?? [], ...(options.remote ? { remote: options.remote } : {}) });
     return executeStages(session, options);
   }
 
-  async session(overrides: string[] = []): Promise<Session<any>> {
-    return Session.open(this.project, { overrides });
+  async session(overrides: string[] = [], remote?: SessionOptions["remote"]): Promise<Session<any>> {
+    return Session.open(this.project, { overrides, ...(remote ? { remote } : {}) });
   }
 
   /** How many times each stage has started so far. */
