@@ -12,6 +12,8 @@ import { Session } from "./session.ts";
 import type { ProjectDefinition } from "./stage.ts";
 import type { ExecutionOption } from "./execution.ts";
 import { describeFailure } from "./failure.ts";
+import { graceSeconds, openConfiguredRemote, REMOTE_FLAGS, REMOTE_USAGE } from "./remote-cli.ts";
+import { pullCommand, pushCommand, remoteGc } from "./remote-commands.ts";
 import { describeReason } from "./why.ts";
 import { checkReport, currentMetrics, diffReport, readBaseline, resolveLock, runComparison, writeBaseline } from "./metrics-commands.ts";
 
@@ -26,6 +28,8 @@ Commands:
   baseline        record the current metrics as the baseline (explicit, never implicit; default: check's profile)
   diff [A] [B]    metrics and params between two lock files or git revisions (default: HEAD and now)
   logs STAGE      the whole output (stdout and stderr) of a stage's last run, or of its last failed attempt
+  push            upload the results the lock names (or --only) to the remote
+  pull            download the results the lock names (or --only) from the remote, verified
 
 Options:
   --params FILE        params file (default: params.json)
@@ -46,10 +50,12 @@ Options:
   --verbose            show stack traces and the last lines a failed stage printed
   -h, --help           this text
 
+${REMOTE_USAGE}
+
 Exit codes: 0 success, 1 a stage failed (check: a regression), 2 bad command line, params or
 baseline, 3 project busy, 130 interrupted.`;
 
-const COMMANDS = ["run", "status", "dag", "gc", "check", "baseline", "diff", "logs"] as const;
+const COMMANDS = ["run", "status", "dag", "gc", "check", "baseline", "diff", "logs", "push", "pull"] as const;
 type Command = (typeof COMMANDS)[number];
 
 export interface CliIo {
@@ -94,8 +100,15 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
     const checkProfile = (command === "check" || command === "baseline") && project.check;
     const paramsFile = values.params ? resolve(values.params) : join(project.root, checkProfile ? project.check!.defaultParams : "params.json");
     // Commands that only look (status, dag, diff, logs, baseline, any --dry-run) write nothing under artifacts/.
-    const writes = (command === "run" || command === "check" || command === "gc") && !values["dry-run"];
+    const writes = (command === "run" || command === "check" || command === "gc" || command === "pull") && !values["dry-run"];
+    const warn = (message: string): void => io.err(`pipeline: warning: ${message}`);
+    // `gc` works on the remote only when --remote is given explicitly, never through PIPELINE_REMOTE.
+    const remote = command === "gc" && values.remote === undefined ? undefined : await openConfiguredRemote(values, process.env, warn);
+    if (values.push && !remote) throw new PipelineError("invalid-cli", "--push needs a remote: give --remote URL or set PIPELINE_REMOTE");
+    if (values.push && remote && !remote.writable) throw new PipelineError("invalid-cli", `--push: ${remote.url} is opened read-only`);
+    if ((command === "push" || command === "pull") && !remote) throw new PipelineError("invalid-cli", `${command} needs a remote: give --remote URL or set PIPELINE_REMOTE`);
     const session = await Session.open(project, {
+      ...(remote && command !== "gc" ? { remote: { cache: remote, push: (values.push ?? false) && writes, warn } } : {}),
       paramsFile,
       overrides: values.set ?? [],
       execution: executionFlags,
@@ -137,6 +150,15 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
       io.out(values.json ? JSON.stringify(plans, null, 2) : renderPlans(plans));
       return 0;
     }
+    if (command === "push") {
+      io.out(await pushCommand(session, remote!, selection.only, warn));
+      return 0;
+    }
+    if (command === "gc" && remote) {
+      const result = await remoteGc(session, remote, { refs: values.ref ?? [], graceSeconds: graceSeconds(values.grace), dryRun: values["dry-run"] ?? false });
+      for (const line of result.lines) io.out(line);
+      return 0;
+    }
     if (command === "gc" && values["dry-run"]) {
       // Only lists, so it neither needs nor takes the run lock (taking it would write to artifacts/).
       for (const line of gcReport(await collectGarbage(session, { dryRun: true }), true)) io.out(line);
@@ -146,6 +168,10 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
     try {
       if (command === "gc") {
         for (const line of gcReport(await collectGarbage(session), false)) io.out(line);
+        return 0;
+      }
+      if (command === "pull") {
+        io.out(await pullCommand(session, selection.only, warn));
         return 0;
       }
       const runOptions = { ...selection, jobs, keepGoing: values["keep-going"] ?? false, deepVerify: values.verify ?? false };
@@ -272,7 +298,8 @@ function renderPlans(plans: readonly StagePlan[]): string {
   const width = Math.max(0, ...plans.map((plan) => plan.stage.length));
   const lines = plans.map((plan) => {
     if (plan.state === "up-to-date") {
-      return `  ${plan.stage.padEnd(width)}  up to date ${plan.fingerprint?.slice(0, 10)}${plan.restored ? " (from cache)" : ""}`;
+      const where = plan.remote ? ` (in the remote: a pull brings ${plan.remote.files} files, ${(plan.remote.bytes / 2 ** 20).toFixed(1)} MiB)` : plan.restored ? " (from cache)" : "";
+      return `  ${plan.stage.padEnd(width)}  up to date ${plan.fingerprint?.slice(0, 10)}${where}`;
     }
     const [first, ...rest] = plan.reasons.map(describeReason);
     return [`✱ ${plan.stage.padEnd(width)}  will run: ${first}`, ...rest.map((reason) => `  ${"".padEnd(width)}            ${reason}`)].join("\n");
@@ -338,6 +365,7 @@ function parseCommandLine(argv: readonly string[], executionOptions: readonly Ex
         all: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         verbose: { type: "boolean" },
+        ...REMOTE_FLAGS,
         ...Object.fromEntries(executionOptions.map((option) => [option.name, { type: "string" as const }])),
       },
     });

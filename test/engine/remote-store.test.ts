@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { pathToFileURL } from "node:url";
 import { join } from "node:path";
 import { test } from "node:test";
 import { FileRemoteCache } from "../../engine/file-remote-cache.ts";
@@ -49,7 +50,7 @@ test("clone A runs and pushes; fresh clone B trains nothing, pulls only what it 
   assert.ok(Object.values(summary.outcomes).every((outcome) => outcome.status === "cached"));
   assert.deepEqual(await b.invocations(), {}, "B ran no stage");
   assert.deepEqual(results(await lockOf(b)), results(await lockOf(a)));
-  const pulledLazily = await readdir(join(b.dir, "artifacts/stages")).catch(() => []);
+  const pulledLazily = await readdir(join(b.dir, "artifacts/stages")).catch((): string[] => []);
   assert.ok(!pulledLazily.includes("upper"), `only what was read came over (metrics files), got ${pulledLazily.join(", ")}`);
 
   const message = await pullCommand(await b.session([], { cache: await remote.open(true), push: false, warn }), [], warn);
@@ -135,4 +136,42 @@ test("push: read-only remotes refuse; a second writer with different outputs kee
   assert.ok(warnings.some((warning) => /side is nondeterministic/.test(warning)), warnings.join(" | "));
   const stored = await (await remote.open()).getRecord("side", side.fingerprint);
   assert.equal((stored as any).manifest.outputHash, side.outputs.outputHash, "the first record was kept");
+});
+
+test("CLI: run --push, status and run on a fresh clone, pull, push, gc --remote", async () => {
+  const remote = await sharedRemote();
+  const url = pathToFileURL(remote.dir).href;
+  const a = await ToyRig.create();
+  const b = await ToyRig.create();
+  const pushed = await a.spawnCli(["run", "--remote", url, "--push"]).done;
+  assert.equal(pushed.code, 0, pushed.stderr);
+  const status = await b.spawnCli(["status", "--remote", url]).done;
+  assert.match(status.stdout, /upper\s+up to date \w+ \(in the remote: a pull brings 1 files, 0\.0 MiB\)/);
+  const run = await b.spawnCli(["run", "--remote", url, "--remote-read-only"]).done;
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout + run.stderr, /0 ran, \d+ cached/);
+  assert.deepEqual(await b.invocations(), {});
+  const refused = await b.spawnCli(["run", "--remote", url, "--remote-read-only", "--push"]).done;
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /read-only/);
+  const pulled = await b.spawnCli(["pull", "--remote", url]).done;
+  assert.equal(pulled.code, 0, pulled.stderr);
+  assert.match(pulled.stdout, /^pulled \d+ results/);
+  const again = await a.spawnCli(["push", "--remote", url]).done;
+  assert.match(again.stdout, /0 new records, 0 files uploaded/);
+  const noRemote = await a.spawnCli(["pull"]).done;
+  assert.equal(noRemote.code, 2);
+  assert.match(noRemote.stderr, /pull needs a remote/);
+  // Everything is referenced by A's lock (its working tree): gc --remote keeps it all, even with no grace.
+  const gc = await a.spawnCli(["gc", "--remote", url, "--grace", "0", "--dry-run"]).done;
+  assert.equal(gc.code, 0, gc.stderr);
+  assert.match(gc.stdout, /would delete 0 records and 0 blobs/);
+  // An unreferenced record older than the grace period goes, with the blobs only it used.
+  await a.editParams((params) => (params.upper.suffix = "?"));
+  assert.equal((await a.spawnCli(["run", "--remote", url, "--push"]).done).code, 0);
+  const swept = await a.spawnCli(["gc", "--remote", url, "--grace", "0"]).done;
+  assert.equal(swept.code, 0, swept.stderr);
+  assert.match(swept.stdout, /deleted record upper /);
+  assert.match(swept.stdout, /deleted [1-9]\d* records and [1-9]\d* blobs/);
+  await rm(remote.dir, { recursive: true, force: true });
 });
