@@ -1,6 +1,4 @@
-import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import type { Architecture, ExperimentSpec } from "./training-types.ts";
 
 /**
@@ -37,15 +35,13 @@ const CASES: Array<{ arch: Architecture; batchSize: number; pytorch: number }> =
   { arch: "conv1", batchSize: 32, pytorch: 16680 },
 ];
 
-const run = promisify(execFile);
 const SELF = fileURLToPath(import.meta.url);
 
 /** Runs the bench for one thread count in a child process (this file is its entry point). */
 export async function benchTraining(images: number, epochs: number, threads: number, only?: readonly string[]): Promise<TrainingBench> {
-  const { stdout } = await run(process.execPath, ["--import", "tsx", SELF, String(images), String(epochs), (only ?? []).join(",")], {
-    env: { ...process.env, PIPELINE_STAGE_THREADS: String(threads) },
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  // zx: arguments quoted for us, and a failure reports the exit code and the child's stderr.
+  const { $ } = await import("zx/core");
+  const { stdout } = await $({ env: { ...process.env, PIPELINE_STAGE_THREADS: String(threads) }, quiet: true })`${process.execPath} --import tsx ${SELF} ${images} ${epochs} ${(only ?? []).join(",")}`;
   return JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as TrainingBench;
 }
 
