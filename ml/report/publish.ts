@@ -108,16 +108,15 @@ interface LockShape {
  * run: the report then describes older code than the checkout's.
  */
 async function stagesBehindCode(lock: LockShape, root: string): Promise<Provenance["behindCode"]> {
-  const now = new Map<string, string | null>();
+  const entries = Object.entries(lock.stages ?? {});
+  const unique = [...new Set(entries.flatMap(([, entry]) => Object.keys(entry.code?.files ?? {})))];
+  const hashes = await Promise.all(unique.map((file) => readFile(join(root, file)).then((bytes) => createHash("sha256").update(bytes).digest("hex"), () => null)));
+  const now = new Map(unique.map((file, i) => [file, hashes[i]]));
   const files = new Set<string>();
   const stages: string[] = [];
-  const entries = Object.entries(lock.stages ?? {});
   for (const [name, entry] of entries) {
     let behind = false;
     for (const [file, recorded] of Object.entries(entry.code?.files ?? {})) {
-      if (!now.has(file)) {
-        now.set(file, await readFile(join(root, file)).then((bytes) => createHash("sha256").update(bytes).digest("hex"), () => null));
-      }
       if (now.get(file) !== recorded) {
         files.add(file);
         behind = true;
