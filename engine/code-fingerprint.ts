@@ -86,6 +86,8 @@ export class CodeFingerprinter {
   readonly #cacheDir: string | undefined;
   readonly #writeCache: boolean;
   #compiler: { tsconfig: string | undefined; key: string } | undefined;
+  /** Cache entries waiting for `releaseCacheWrites` (undefined: written at once). */
+  #heldWrites: Array<{ path: string; entry: ModuleRequests & { key: string } }> | undefined;
 
   constructor(
     readonly root: string,
@@ -93,6 +95,20 @@ export class CodeFingerprinter {
   ) {
     this.#cacheDir = options.cacheDir;
     this.#writeCache = options.writeCache ?? true;
+  }
+
+  /**
+   * Keeps new cache entries in memory until `releaseCacheWrites`: a command that fails before it
+   * starts (bad params) must leave nothing behind, while one that goes on keeps what it compiled.
+   */
+  holdCacheWrites(): void {
+    this.#heldWrites ??= [];
+  }
+
+  releaseCacheWrites(): void {
+    const held = this.#heldWrites ?? [];
+    this.#heldWrites = undefined;
+    for (const { path, entry } of held) writeCacheEntry(path, entry);
   }
 
   fingerprint(modulePath: string): CodeFingerprint {
@@ -149,7 +165,10 @@ export class CodeFingerprinter {
       if (entry) return entry;
     }
     const requests = compileAndLex(file, bytes.toString("utf8"), loader, compiler.tsconfig);
-    if (entryPath && this.#writeCache) writeCacheEntry(entryPath, { key, ...requests });
+    if (entryPath && this.#writeCache) {
+      if (this.#heldWrites) this.#heldWrites.push({ path: entryPath, entry: { key, ...requests } });
+      else writeCacheEntry(entryPath, { key, ...requests });
+    }
     return requests;
   }
 

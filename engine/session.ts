@@ -50,7 +50,9 @@ export class Session<Params> {
     const paramsFile = options.paramsFile ?? join(project.root, "params.json");
     const code = new CodeFingerprinter(project.root, { cacheDir: join(workDir, "artifacts", ".code-cache"), writeCache: !options.readOnly });
     const paramsCache = { dir: join(workDir, "artifacts", ".params-cache"), code, readOnly: options.readOnly ?? false };
+    code.holdCacheWrites();
     const { params } = await loadParams(project, paramsFile, options.overrides ?? [], paramsCache);
+    code.releaseCacheWrites();
     const graph = new StageGraph(project.declarations.flatMap((declaration) => declaration.expand(params)));
     const lockPath = lockPathFor(workDir, paramsFile);
     const machine = { cores: availableParallelism(), jobs: options.jobs ?? availableParallelism() };
