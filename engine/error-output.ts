@@ -71,16 +71,8 @@ export function describeCommandError(error: unknown, options: { root: string; ve
   return [String(error)];
 }
 
-/**
- * A stage's error as text: its message without the stack trace a stage's process sends along (the
- * lines from the first "    at ..." frame on), unless `verbose`.
- */
-export function describeStageError(error: string, verbose: boolean): string {
-  return verbose ? error : firstLines(error);
-}
-
 /** The message part of an error text: everything before the first stack frame, without a bare "Error: " prefix. */
-export function firstLines(text: string): string {
+function firstLines(text: string): string {
   const lines = text.split("\n");
   const frame = lines.findIndex((line) => /^\s+at\s/.test(line));
   const message = (frame < 0 ? lines : lines.slice(0, frame)).join("\n").trimEnd();
