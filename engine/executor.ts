@@ -190,15 +190,22 @@ export async function executeStages<Params>(session: Session<Params>, options: R
       refresh: true,
     });
     if (freshness.fresh) {
-      accept(stage, { stage: stage.name, fingerprint: freshness.fingerprint, outputHash: freshness.manifest.outputHash });
-      if (session.lock.stages[stage.name]?.fingerprint !== freshness.fingerprint || freshness.restored) {
-        const stored = await session.store.readRecord(stage.name, freshness.fingerprint);
-        const metrics = stage.metrics ? await readDeclaredMetrics(stage.name, freshness.outDir ?? (await session.store.materialize(stage.name, freshness.fingerprint)), stage.metrics) : undefined;
-        await recordInLock(stage, inputs, freshness.manifest, stored?.run, metrics);
+      try {
+        if (session.lock.stages[stage.name]?.fingerprint !== freshness.fingerprint || freshness.restored) {
+          const stored = await session.store.readRecord(stage.name, freshness.fingerprint);
+          // Declared metrics come from the files: a result only the remote holds is fetched (small: metrics files).
+          const metrics = stage.metrics ? await readDeclaredMetrics(stage.name, freshness.outDir ?? (await session.store.materialize(stage.name, freshness.fingerprint)), stage.metrics) : undefined;
+          await recordInLock(stage, inputs, freshness.manifest, stored?.run, metrics);
+        }
+        accept(stage, { stage: stage.name, fingerprint: freshness.fingerprint, outputHash: freshness.manifest.outputHash });
+        settle(stage.name, { status: "cached", fingerprint: freshness.fingerprint });
+        emit({ type: "cached", stage: stage.name, fingerprint: freshness.fingerprint, restored: freshness.restored });
+        return;
+      } catch (error) {
+        // A cached result that cannot be read after all (a remote blob gone bad) is made again here.
+        settle(stage.name, await runStage(stage, [{ kind: "unexplained", detail: `its cached result could not be used: ${(error as Error).message}` }]));
+        return;
       }
-      settle(stage.name, { status: "cached", fingerprint: freshness.fingerprint });
-      emit({ type: "cached", stage: stage.name, fingerprint: freshness.fingerprint, restored: freshness.restored });
-      return;
     }
     settle(stage.name, await runStage(stage, freshness.reasons));
   };

@@ -175,3 +175,20 @@ test("CLI: run --push, status and run on a fresh clone, pull, push, gc --remote"
   assert.match(swept.stdout, /deleted [1-9]\d* records and [1-9]\d* blobs/);
   await rm(remote.dir, { recursive: true, force: true });
 });
+
+test("a remote result whose metrics file is corrupt is made again here, and the run still succeeds", async () => {
+  const remote = await sharedRemote();
+  const a = await ToyRig.create();
+  const b = await ToyRig.create();
+  await a.run({ remote: { cache: await remote.open(), push: true, warn: () => {} } });
+  const lock = await lockOf(a);
+  await writeFile(await blobPath(remote.dir, lock.stages["count@at"], "count.json"), '{"item":"at","occurrences":999}');
+  const warnings: string[] = [];
+  const summary = await b.run({ remote: { cache: await remote.open(true), push: false, warn: (message) => warnings.push(message) } });
+  assert.equal(summary.ok, true, JSON.stringify(summary.outcomes));
+  assert.equal(summary.outcomes["count@at"]?.status, "ran");
+  assert.equal((await b.invocations())["count@at"], 1);
+  assert.deepEqual((await lockOf(b)).stages["count@at"].metrics, lock.stages["count@at"].metrics, "B's metrics are the true ones");
+  assert.ok(warnings.some((warning) => /count@at/.test(warning)));
+  await rm(remote.dir, { recursive: true, force: true });
+});
