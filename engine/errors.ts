@@ -15,7 +15,8 @@ export type PipelineErrorReason =
   | "undeclared-param"
   | "project-locked"
   | "corrupt-lock-file"
-  | "stage-output-invalid";
+  | "stage-output-invalid"
+  | "invalid-sweep";
 
 export class PipelineError extends Error {
   constructor(

@@ -3,6 +3,7 @@ import type { CodeFingerprint } from "./code-fingerprint.ts";
 import { PipelineError } from "./errors.ts";
 import { formatPath, getAtPath, parsePath } from "./param-path.ts";
 import type { Stage } from "./stage.ts";
+import { withParamOverrides } from "./sweep.ts";
 
 /** Everything a stage's result depends on. Its canonical JSON's SHA-256 is the cache key. */
 export interface FingerprintInputs {
@@ -25,9 +26,11 @@ export function fingerprintFor(inputs: FingerprintInputs): string {
 
 export function declaredParamValues(stage: Stage, params: unknown): Record<string, unknown> {
   const values: Record<string, unknown> = {};
+  // A sweep item reads the document with its own values at the swept paths.
+  const view = withParamOverrides(params, stage.paramOverrides);
   for (const declared of stage.params) {
     const path = parsePath(declared);
-    const lookup = getAtPath(params, path);
+    const lookup = getAtPath(view, path);
     if (!lookup.found) {
       throw new PipelineError(
         "undeclared-param",

@@ -39,12 +39,18 @@ export class StageGraph {
     return stage;
   }
 
-  /** Stages matching any pattern (glob: `*` any run of characters; a bare family name matches all its stages). */
+  /**
+   * Stages matching any pattern (glob: `*` any run of characters; a bare family name matches all its
+   * stages, a sweep's base (`train@lenet`) all its items).
+   */
   match(patterns: readonly string[]): Set<string> {
     const matched = new Set<string>();
     for (const pattern of patterns) {
       const regex = globToRegex(pattern);
-      const hits = this.order.filter((name) => regex.test(name) || regex.test(this.get(name).family));
+      const hits = this.order.filter((name) => {
+        const stage = this.get(name);
+        return regex.test(name) || regex.test(stage.family) || (stage.sweepOf !== undefined && regex.test(stage.sweepOf));
+      });
       if (hits.length === 0) {
         throw new PipelineError(
           "unknown-stage",

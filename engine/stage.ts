@@ -8,7 +8,8 @@ import type { Measurement, RunRecord } from "./run-record.ts";
 
 /**
  * How stages are declared. A declaration is pure data plus a `run`; the engine expands it against
- * the params into concrete stages (one, or one per item for a `foreach` family, like DVC's foreach).
+ * the params into concrete stages (one, or one per item for a `foreach` family, like DVC's foreach,
+ * or one per combination of swept values, like DVC's matrix: see sweep.ts).
  */
 
 export interface StageProgress {
@@ -69,6 +70,13 @@ export interface Stage {
   readonly metrics?: MetricsDeclaration;
   /** The foreach item this stage was expanded for (undefined for single stages). */
   readonly item?: string;
+  /**
+   * Param values this stage sees in place of the document's (normalized path → value): a sweep
+   * item's own point (engine/sweep.ts). They enter its key and `context.param` like any declared value.
+   */
+  readonly paramOverrides?: Readonly<Record<string, unknown>>;
+  /** A sweep item's base stage (`train@lenet` for `train@lenet+seed=2`): a pattern naming the base selects every item. */
+  readonly sweepOf?: string;
   run(context: StageContext): Promise<void>;
 }
 
@@ -78,7 +86,8 @@ export interface StageDeclaration<Params> {
   expand(params: Params): Stage[];
 }
 
-interface CommonFields {
+/** What every kind of declaration (single, foreach, sweep) has. */
+export interface CommonFields {
   name: string;
   /** Pass `import.meta.url` of the declaring file. */
   module: string;
@@ -144,11 +153,11 @@ export function defineForeach<Params>(
   };
 }
 
-function withDeps(inputs: Readonly<Record<string, string>>): { inputs: Readonly<Record<string, string>>; deps: readonly string[] } {
+export function withDeps(inputs: Readonly<Record<string, string>>): { inputs: Readonly<Record<string, string>>; deps: readonly string[] } {
   return { inputs, deps: [...new Set(Object.values(inputs))] };
 }
 
-function toPath(moduleUrlOrPath: string): string {
+export function toPath(moduleUrlOrPath: string): string {
   return moduleUrlOrPath.startsWith("file:") ? fileURLToPath(moduleUrlOrPath) : moduleUrlOrPath;
 }
 
