@@ -6,7 +6,9 @@ import { canonicalJson } from "./canonical-json.ts";
 import { PipelineError } from "./errors.ts";
 import { emptyLock, readLock, type LockFile } from "./lock-file.ts";
 import { metricsOfLock, type MetricTable } from "./metrics.ts";
-import { checkPassed, compareToBaseline, diffMetrics, type CheckRow, type Tolerance } from "./regression-check.ts";
+import { checkPassed, compareToBaseline, diffMetrics, type CheckRow, type DiffRow, type Tolerance } from "./regression-check.ts";
+import { diffSweepMeans, type MeanDiffRow } from "./sweep-means.ts";
+import { sweepItemOf } from "./sweep.ts";
 import type { Session } from "./session.ts";
 import { formatNumber, renderTable } from "./table.ts";
 
@@ -120,12 +122,16 @@ export async function resolveLock(spec: string, defaultLockPath: string, root: s
 }
 
 export function diffReport(a: LockFile, b: LockFile, labels: [string, string], format: "text" | "markdown" | "json", all: boolean): string {
-  const metricRows = diffMetrics(metricsOfLock(a), metricsOfLock(b), all);
+  // Each sweep item's own row, and beside them the mean over the items of its base ("(mean of n)").
+  const [tableA, tableB] = [metricsOfLock(a), metricsOfLock(b)];
+  const metricRows: Array<DiffRow | MeanDiffRow> = [...diffMetrics(tableA, tableB, all), ...diffSweepMeans(tableA, tableB, all)].sort(byStageMeanFirst);
   const paramRows = diffParams(a, b, all);
   if (format === "json") return JSON.stringify({ metrics: metricRows, params: paramRows }, null, 2);
   const tableFormat = format === "markdown" ? "markdown" : "text";
+  const stageCell = (row: DiffRow | MeanDiffRow): string =>
+    "mean" in row ? `${row.stage} (mean of ${row.mean.a === row.mean.b ? row.mean.a : `${row.mean.a} → ${row.mean.b}`})` : row.stage;
   const metrics = metricRows.length
-    ? renderTable(["stage", "metric", labels[0], labels[1], "change"], metricRows.map((row) => [row.stage, row.name, formatNumber(row.a as number | null), formatNumber(row.b as number | null), formatNumber(row.delta, true)]), tableFormat)
+    ? renderTable(["stage", "metric", labels[0], labels[1], "change"], metricRows.map((row) => [stageCell(row), row.name, formatNumber(row.a as number | null), formatNumber(row.b as number | null), formatNumber(row.delta, true)]), tableFormat)
     : "no metric changed";
   const params = paramRows.length
     ? renderTable(["param", labels[0], labels[1]], paramRows.map((row) => [row.name, JSON.stringify(row.a) ?? "—", JSON.stringify(row.b) ?? "—"]), tableFormat)
@@ -133,11 +139,35 @@ export function diffReport(a: LockFile, b: LockFile, labels: [string, string], f
   return `Metrics\n${metrics}\n\nParams\n${params}`;
 }
 
-/** Params are recorded per stage; a path read by several stages has one value, so dedupe by path. */
+/** Stage order; a sweep's mean rows (named by its base, so sorting before its items) before a plain stage of the same name. */
+function byStageMeanFirst(x: DiffRow | MeanDiffRow, y: DiffRow | MeanDiffRow): number {
+  if (x.stage !== y.stage) return x.stage < y.stage ? -1 : 1;
+  const meanFirst = Number("mean" in y) - Number("mean" in x);
+  return meanFirst !== 0 ? meanFirst : x.name < y.name ? -1 : x.name > y.name ? 1 : 0;
+}
+
+/**
+ * Params are recorded per stage; a path read by several stages has one value, so dedupe by path.
+ * Sweep items are the exception: each sees its own values at the swept paths, so where a path's
+ * values differ, each item's value is listed under the path and its swept values ("(seed=2)").
+ */
 function diffParams(a: LockFile, b: LockFile, all: boolean): Array<{ name: string; a: unknown; b: unknown }> {
   const values = (lock: LockFile): Map<string, unknown> => {
+    const byPath = new Map<string, Array<{ stage: string; value: unknown }>>();
+    for (const [stage, entry] of Object.entries(lock.stages)) {
+      for (const [path, value] of Object.entries(entry.params)) byPath.set(path, [...(byPath.get(path) ?? []), { stage, value }]);
+    }
     const map = new Map<string, unknown>();
-    for (const entry of Object.values(lock.stages)) for (const [path, value] of Object.entries(entry.params)) map.set(path, value);
+    for (const [path, readers] of byPath) {
+      if (new Set(readers.map((reader) => canonicalJson(reader.value ?? null))).size === 1) {
+        map.set(path, readers[0]!.value);
+        continue;
+      }
+      for (const { stage, value } of readers) {
+        const swept = sweepItemOf(stage);
+        map.set(swept ? `${path} (${Object.entries(swept.values).map(([label, text]) => `${label}=${text}`).join(", ")})` : path, value);
+      }
+    }
     return map;
   };
   const [before, after] = [values(a), values(b)];

@@ -151,3 +151,30 @@ test("--only with a sweep's base selects every item of it (and what they need)",
   const text = JSON.parse(await readFile(join(rig.dir, (await rig.session()).lock.stages["repeat@the+times=2"]!.artifact, "out/repeat.json"), "utf8"));
   assert.equal(text.text, "the:2-the:2");
 });
+
+test("diff shows each item's metrics and, per sweep base, their mean and count on each side", async () => {
+  const rig = await ToyRig.create();
+  await rig.editParams((params) => (params.repeat = REPEAT));
+  assert.equal((await rig.spawnCli(["run"]).done).code, 0);
+  const { copyFile } = await import("node:fs/promises");
+  await copyFile(join(rig.dir, "pipeline.lock.json"), join(rig.dir, "before.lock.json"));
+  await rig.editParams((params) => (params.repeat.times = [1, 2, 3]));
+  assert.equal((await rig.spawnCli(["run"]).done).code, 0);
+
+  const json = await rig.spawnCli(["diff", "before.lock.json", "--json"]).done;
+  assert.equal(json.code, 0, json.stderr);
+  const parsed = JSON.parse(json.stdout) as { metrics: unknown[]; params: unknown[] };
+  // "at:3" is 4 characters: 1 time → 4, 2 → 9, 3 → 14; "the:2" is 5: 5, 11, 17.
+  assert.deepEqual(parsed.metrics, [
+    { stage: "repeat@at", name: "length", a: 6.5, b: 9, delta: 2.5, mean: { a: 2, b: 3 } },
+    { stage: "repeat@at+times=3", name: "length", a: null, b: 14 },
+    { stage: "repeat@the", name: "length", a: 8, b: 11, delta: 3, mean: { a: 2, b: 3 } },
+    { stage: "repeat@the+times=3", name: "length", a: null, b: 17 },
+  ]);
+  assert.deepEqual(parsed.params, [{ name: "repeat.times (times=3)", a: null, b: 3 }]);
+
+  const text = await rig.spawnCli(["diff", "before.lock.json", "--all"]).done;
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /repeat@at \(mean of 2 → 3\)\s+length\s+6\.5\s+9\s+\+2\.5/);
+  assert.match(text.stdout, /repeat@at\+times=1\s+length\s+4\s+4\s+0/);
+});
