@@ -66,7 +66,13 @@ export function describeFailure(failure: StageFailure, verbose = false): string 
 function tail(stderr: string, verbose: boolean): string {
   const lines = stderr.trim().split("\n").filter(Boolean);
   if (lines.length === 0) return "";
-  return verbose ? `:\n${lines.slice(-20).join("\n")}` : `: ${lines.at(-1)} (pipeline logs STAGE for the whole output)`;
+  return verbose ? `:\n${lines.slice(-20).join("\n")}` : `: ${telling(lines)} (pipeline logs STAGE for the whole output)`;
+}
+
+/** The line that says what went wrong: Node ends a crash with a stack and its version, not with the error. */
+function telling(lines: readonly string[]): string {
+  const meaningful = lines.filter((line) => !/^\s+at /.test(line) && !/^Node\.js v\d/.test(line) && line.trim() !== "^");
+  return meaningful.findLast((line) => /\b\w*(Error|Exception)\b|\berror\b/i.test(line)) ?? meaningful.at(-1) ?? lines.at(-1)!;
 }
 
 /** A failure travelling through `throw` inside the engine, so runners can reject with data. */

@@ -1,6 +1,7 @@
 import { copyResult } from "./result-transfer.ts";
 import type { LocalResultStore } from "./local-result-store.ts";
 import type { RemoteCache } from "./remote-cache.ts";
+import { RemoteCacheError, type RemoteCacheErrorReason } from "./remote-cache-error.ts";
 import { recordProblem, type RemoteRecord } from "./remote-record.ts";
 import { pushResult } from "./remote-push.ts";
 import type { Manifest, ResultStore, StoredResult, Verification, Workspace } from "./result-store.ts";
@@ -18,6 +19,11 @@ import type { Readable } from "node:stream";
 export class RemoteBackedStore implements ResultStore {
   readonly #records = new Map<string, Promise<RemoteRecord | undefined>>();
   readonly #warned = new Set<string>();
+  /**
+   * Set by the first timeout or connection failure: from then on, this run treats every lookup as a
+   * miss instead of waiting out each request's retries again (a dead cache must not stall a build).
+   */
+  #down = false;
 
   constructor(
     readonly local: LocalResultStore,
@@ -40,6 +46,7 @@ export class RemoteBackedStore implements ResultStore {
     try {
       await copyResult(this.#source(record), this.local, { stage, fingerprint, outputHash: record.manifest.outputHash });
     } catch (error) {
+      this.#noteOutage(error);
       this.#records.set(key(stage, fingerprint), Promise.resolve(undefined)); // a miss from now on, this run
       this.#warn(stage, `cannot use the remote's result of ${stage} (${fingerprint.slice(0, 10)}): ${(error as Error).message}; it runs here instead`);
       throw error;
@@ -60,11 +67,12 @@ export class RemoteBackedStore implements ResultStore {
 
   async commit(workspace: Workspace, stage: string, fingerprint: string, run: RunRecord): Promise<Manifest> {
     const manifest = await this.local.commit(workspace, stage, fingerprint, run);
-    if (this.options.push) {
+    if (this.options.push && !this.#down) {
       // A failed push never fails the stage: the result is safe here, and `pipeline push` retries.
-      await pushResult(this.local, this.remote, stage, fingerprint, { warn: this.options.warn }).catch((error: Error) =>
-        this.options.warn(`could not push ${stage} to ${this.remote.url}: ${error.message}`),
-      );
+      await pushResult(this.local, this.remote, stage, fingerprint, { warn: this.options.warn }).catch((error: Error) => {
+        this.#noteOutage(error);
+        this.options.warn(`could not push ${stage} to ${this.remote.url}: ${error.message}${this.#down ? "; no more pushes this run (pipeline push retries)" : ""}`);
+      });
     }
     return manifest;
   }
@@ -92,6 +100,7 @@ export class RemoteBackedStore implements ResultStore {
 
   /** The remote's record for a result, validated; undefined (with a warning when it was unusable) otherwise. Asked once per run. */
   remoteRecord(stage: string, fingerprint: string): Promise<RemoteRecord | undefined> {
+    if (this.#down) return Promise.resolve(undefined);
     let pending = this.#records.get(key(stage, fingerprint));
     if (!pending) {
       pending = this.remote.getRecord(stage, fingerprint).then(
@@ -103,7 +112,8 @@ export class RemoteBackedStore implements ResultStore {
           return undefined;
         },
         (error: Error) => {
-          this.#warn("remote", `the remote ${this.remote.url} did not answer (${error.message}); stages it would have provided run here`);
+          this.#noteOutage(error);
+          this.#warn("remote", `the remote ${this.remote.url} failed (${error.message}); stages it would have provided run here`);
           return undefined;
         },
       );
@@ -119,12 +129,19 @@ export class RemoteBackedStore implements ResultStore {
     };
   }
 
+  #noteOutage(error: unknown): void {
+    if (error instanceof RemoteCacheError && OUTAGES.has(error.reason)) this.#down = true;
+  }
+
   #warn(topic: string, message: string): void {
     if (this.#warned.has(topic)) return;
     this.#warned.add(topic);
     this.options.warn(message);
   }
 }
+
+/** Failures that say the remote itself is unavailable, not that one object is bad. */
+const OUTAGES: ReadonlySet<RemoteCacheErrorReason> = new Set(["timeout", "unreachable", "server-error", "denied"]);
 
 function key(stage: string, fingerprint: string): string {
   return `${stage}\n${fingerprint}`;

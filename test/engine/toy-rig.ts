@@ -71,10 +71,10 @@ export class ToyRig {
   }
 
   /** Runs the toy CLI in its own process (for exit codes, kill -9, concurrency). */
-  spawnCli(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> } {
+  spawnCli(args: string[], env: Record<string, string> = {}): { child: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> } {
     const child = spawn(process.execPath, ["--import", "tsx", join(this.dir, "cli.ts"), ...args], {
       cwd: this.dir,
-      env: { ...process.env, CI: "true" },
+      env: { ...process.env, CI: "true", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
