@@ -31,11 +31,18 @@ export const project: ProjectDefinition<ProjectParams> = {
     layerSummary, predictionGrid, filters, activationMaps, occlusion, adversarial, misclassified,
     report,
   ],
-  async publish({ lockPath, workDir }) {
-    const { publishReport, reportOutDirFromLock } = await import("../ml/report/publish.ts");
-    const target = join(workDir, "reports", ...reportsSubfolder(lockPath));
-    const result = await publishReport(await reportOutDirFromLock(lockPath), target, { lockFile: lockPath });
-    return [`report: ${relative(workDir, join(target, "report.md"))} (${result.files.length} files, commit ${result.provenance.commit?.slice(0, 10) ?? "none"})`];
+  async publish({ lockPath, workDir, materialize }) {
+    await materialize("report"); // a report only the remote cache holds is fetched before it is copied
+    const [{ reportOutDirFromLock }, { publishUnlessUnchanged }] = await Promise.all([import("../ml/report/publish.ts"), import("../ml/report/publish-stamp.ts")]);
+    const subfolder = reportsSubfolder(lockPath);
+    const target = join(workDir, "reports", ...subfolder);
+    // The stamp of the last publish lives with the cache, not in reports/ (committed for the full grid).
+    const stampFile = join(workDir, "artifacts", ".publish-stamps", `${subfolder[0] ?? "reports"}.json`);
+    const result = await publishUnlessUnchanged(await reportOutDirFromLock(lockPath), target, stampFile, { lockFile: lockPath });
+    return [
+      `report: ${relative(workDir, join(target, "report.md"))} (${result.files.length} files, commit ${result.provenance.commit?.slice(0, 10) ?? "none"}` +
+        `${result.unchanged ? ", already published" : ""})`,
+    ];
   },
 };
 

@@ -2,11 +2,11 @@ import { writeFile, mkdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { baseEnvironment } from "../../engine/environment.ts";
-import { benchEngineNoop } from "./engine-noop.ts";
+import { benchEngineNoop, type Timing } from "./engine-noop.ts";
 import { benchTraining, type TrainingBench } from "./training.ts";
 
 /**
- * `npm run bench [-- --only engine|training|kernels] [--images N] [--epochs N] [--threads 1,2] [--arch simple,lenet]`:
+ * `npm run bench [-- --only engine|training|kernels] [--runs N] [--images N] [--epochs N] [--threads 1,2] [--arch simple,lenet]`:
  * speed figures, printed for people and written to reports/bench.json for machines. Timings live
  * here, never in tests. `--only kernels` runs test/bench/kernels.ts: each wasm training kernel
  * with the stock kernels and with ours (`--quick` for a short run).
@@ -19,15 +19,29 @@ const { values } = parseArgs({
     threads: { type: "string" },
     arch: { type: "string" },
     quick: { type: "boolean" },
+    runs: { type: "string" },
   },
 });
 const results: Record<string, unknown> = { environment: baseEnvironment(), date: new Date().toISOString() };
 
 if (!values.only || values.only === "engine") {
-  const engine = await benchEngineNoop();
+  const runs = Number(values.runs ?? 7);
+  const engine = await benchEngineNoop(runs);
   results.engineNoop = engine;
-  console.log(`engine: no-op run of a ${engine.stages}-stage DAG (node start-up included): median ${engine.noopSeconds.median.toFixed(3)} s ` +
-    `(min ${engine.noopSeconds.min.toFixed(3)}, max ${engine.noopSeconds.max.toFixed(3)}, ${engine.noopSeconds.runs} runs); cold run ${engine.coldSeconds.toFixed(2)} s`);
+  const timing = (value: Timing | string | undefined): string =>
+    value === undefined ? "-" : typeof value === "string" ? value : `${value.median.toFixed(3)} s (${value.min.toFixed(3)}–${value.max.toFixed(3)}${value.cpuMedian === null ? "" : `, CPU ${value.cpuMedian.toFixed(2)} s`})`;
+  const rows = (label: string, value: Record<string, Timing | string> | string): void => {
+    if (typeof value === "string") return void console.log(`  ${label}: ${value}`);
+    for (const [key, entry] of Object.entries(value)) console.log(`  ${`${label} ${key}`.padEnd(44)} ${timing(entry)}`);
+  };
+  console.log(`engine: wall time, median of ${runs} runs (min–max, median CPU), Node start-up included; tsx = node --import tsx, bundle = engine/launch.mjs (node pipeline.mjs)`);
+  console.log(`  toy (${engine.toy.stages} stages): cold run ${engine.toy.coldSeconds.toFixed(2)} s, first bundled start (bundle built) ${engine.toy.firstBundleStartSeconds.toFixed(2)} s`);
+  rows(`toy no-op`, engine.toy.noop);
+  for (const [command, byStart] of Object.entries(engine.project)) rows(`project ${command}`, byStart);
+  rows("quick no-op (36 stages)", engine.quick);
+  rows("full-grid no-op", engine.fullGrid);
+  console.log("  where the time goes (differences of medians):");
+  for (const [phase, seconds] of Object.entries(engine.phases)) console.log(`    ${phase.padEnd(96)} ${Number.isNaN(seconds) ? "-" : `${(seconds * 1000).toFixed(0)} ms`}`);
 }
 if (!values.only || values.only === "training") {
   const images = Number(values.images ?? 3200);
