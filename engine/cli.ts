@@ -12,8 +12,10 @@ import { Session } from "./session.ts";
 import type { ProjectDefinition } from "./stage.ts";
 import type { ExecutionOption } from "./execution.ts";
 import { describeFailure } from "./failure.ts";
+import { readLock } from "./lock-file.ts";
 import { graceSeconds, openConfiguredRemote, REMOTE_FLAGS, REMOTE_USAGE } from "./remote-cli.ts";
 import { pullCommand, pushCommand, remoteGc } from "./remote-commands.ts";
+import { connectCoordinator, QUEUE_FLAGS, QUEUE_USAGE, queueStatusLines, workerCommand, workPlan } from "./queue-cli.ts";
 import { describeReason } from "./why.ts";
 import { checkReport, currentMetrics, diffReport, readBaseline, resolveLock, runComparison, writeBaseline } from "./metrics-commands.ts";
 
@@ -30,6 +32,8 @@ Commands:
   logs STAGE      the whole output (stdout and stderr) of a stage's last run, or of its last failed attempt
   push            upload the results the lock names (or --only) to the remote
   pull            download the results the lock names (or --only) from the remote, verified
+  worker          take stage jobs from --queue and run them in this checkout (needs --remote)
+  plan            estimate the pending run's wall time on --workers N from the lock's durations
 
 Options:
   --params FILE        params file (default: params.json)
@@ -52,10 +56,12 @@ Options:
 
 ${REMOTE_USAGE}
 
+${QUEUE_USAGE}
+
 Exit codes: 0 success, 1 a stage failed (check: a regression), 2 bad command line, params or
 baseline, 3 project busy, 130 interrupted.`;
 
-const COMMANDS = ["run", "status", "dag", "gc", "check", "baseline", "diff", "logs", "push", "pull"] as const;
+const COMMANDS = ["run", "status", "dag", "gc", "check", "baseline", "diff", "logs", "push", "pull", "worker", "plan"] as const;
 type Command = (typeof COMMANDS)[number];
 
 export interface CliIo {
@@ -107,6 +113,7 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
     if (values.push && !remote) throw new PipelineError("invalid-cli", "--push needs a remote: give --remote URL or set PIPELINE_REMOTE");
     if (values.push && remote && !remote.writable) throw new PipelineError("invalid-cli", `--push: ${remote.url} is opened read-only`);
     if ((command === "push" || command === "pull") && !remote) throw new PipelineError("invalid-cli", `${command} needs a remote: give --remote URL or set PIPELINE_REMOTE`);
+    if (command === "worker") return await workerCommand(project as ProjectDefinition<unknown>, values, remote, executionFlags, io.err);
     const session = await Session.open(project, {
       ...(remote && command !== "gc" ? { remote: { cache: remote, push: (values.push ?? false) && writes, warn } } : {}),
       paramsFile,
@@ -148,6 +155,12 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
     if (command === "status" || (command === "run" && values["dry-run"])) {
       const plans = await planStages(session, { ...selection, deepVerify: values.verify ?? false });
       io.out(values.json ? JSON.stringify(plans, null, 2) : renderPlans(plans));
+      if (command === "status" && values.workers !== undefined) io.out(await workPlan(session, selection, values));
+      if (command === "status" && values.queue !== undefined) for (const line of await queueStatusLines(values)) io.out(line);
+      return 0;
+    }
+    if (command === "plan") {
+      io.out(await workPlan(session, selection, values));
       return 0;
     }
     if (command === "push") {
@@ -165,6 +178,7 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
       return 0;
     }
     const lock = await acquireProcessLock(join(session.workDir, "artifacts", ".run.lock"), waitSeconds, argv.join(" ") || "run");
+    let queue: Awaited<ReturnType<typeof connectCoordinator>> | undefined;
     try {
       if (command === "gc") {
         for (const line of gcReport(await collectGarbage(session), false)) io.out(line);
@@ -174,14 +188,29 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
         io.out(await pullCommand(session, selection.only, warn));
         return 0;
       }
-      const runOptions = { ...selection, jobs, keepGoing: values["keep-going"] ?? false, deepVerify: values.verify ?? false };
+      // A coordinator dispatches every ready stage (by default): the workers' concurrency bounds what runs.
+      queue = values.queue !== undefined ? await connectCoordinator(values, session as Session<unknown>, remote) : undefined;
+      const runOptions = {
+        ...selection,
+        jobs: queue && values.jobs === undefined ? session.graph.order.length : jobs,
+        keepGoing: values["keep-going"] ?? false,
+        deepVerify: values.verify ?? false,
+        ...(queue ? { runnerFor: () => queue! } : {}),
+      };
       // Fail before any training: no baseline, or one recorded from another profile.
       const baseline = command === "check" ? sameProfile(await readBaseline(baselinePath), baselinePath, relative(project.root, paramsFile)) : undefined;
       // check's stdout is its report (text, --json or --md); the run's own lines go to stderr.
       const note = command === "check" ? io.err : io.out;
       const code = await runWithReporter(session, runOptions, { ...io, out: note }, verbose);
+      const queueSummary = queue?.summary();
+      if (queueSummary) note(queueSummary);
       if (code === 0 && !values["dry-run"] && project.publish && selection.only.length === 0) {
-        for (const line of await project.publish({ lockPath: session.lockPath, workDir: session.workDir })) note(line);
+        const materialize = async (stage: string): Promise<string> => {
+          const entry = (await readLock(session.lockPath)).stages[stage];
+          if (!entry) throw new PipelineError("unknown-stage", `${session.lockPath} has no "${stage}" stage to publish`);
+          return session.store.materialize(stage, entry.fingerprint);
+        };
+        for (const line of await project.publish({ lockPath: session.lockPath, workDir: session.workDir, materialize })) note(line);
       }
       if (!baseline) return code;
       if (code !== 0) {
@@ -194,6 +223,7 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
       io.out(values.json ? JSON.stringify({ passed, rows }, null, 2) : checkReport(rows, format));
       return passed ? 0 : 1;
     } finally {
+      await queue?.close();
       await lock.release();
     }
   } catch (error) {
@@ -366,6 +396,7 @@ function parseCommandLine(argv: readonly string[], executionOptions: readonly Ex
         help: { type: "boolean", short: "h" },
         verbose: { type: "boolean" },
         ...REMOTE_FLAGS,
+        ...QUEUE_FLAGS,
         ...Object.fromEntries(executionOptions.map((option) => [option.name, { type: "string" as const }])),
       },
     });

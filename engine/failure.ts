@@ -72,7 +72,8 @@ function tail(stderr: string, verbose: boolean): string {
 /** The line that says what went wrong: Node ends a crash with a stack and its version, not with the error. */
 function telling(lines: readonly string[]): string {
   const meaningful = lines.filter((line) => !/^\s+at /.test(line) && !/^Node\.js v\d/.test(line) && line.trim() !== "^");
-  return meaningful.findLast((line) => /\b\w*(Error|Exception)\b|\berror\b/i.test(line)) ?? meaningful.at(-1) ?? lines.at(-1)!;
+  const errors = meaningful.filter((line) => /\b\w*(Error|Exception)\b|\berror\b/i.test(line));
+  return errors.at(-1) ?? meaningful.at(-1) ?? lines.at(-1)!;
 }
 
 /** A failure travelling through `throw` inside the engine, so runners can reject with data. */

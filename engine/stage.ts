@@ -180,7 +180,12 @@ export interface ProjectDefinition<Params> {
    * Runs after a successful `run` or `check`, outside caching: e.g. copy the report into reports/
    * stamped with the commit and lock file. Returns lines to print.
    */
-  publish?(run: { lockPath: string; workDir: string }): Promise<string[]>;
+  publish?(run: {
+    lockPath: string;
+    workDir: string;
+    /** The local folder of a stage's outputs as the lock now names them, fetched first if only a remote holds them. */
+    materialize(stage: string): Promise<string>;
+  }): Promise<string[]>;
   /**
    * Settings of how stages execute that the engine passes through without knowing them (the ML
    * backend, threads per stage): each becomes a `--NAME` flag; see ExecutionOption for the cache policy.
