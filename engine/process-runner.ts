@@ -28,10 +28,14 @@ const KILL_GRACE_MS = 3000;
 const TSX_LOADER = import.meta.resolve("tsx");
 
 export class ProcessRunner implements StageRunner {
-  readonly name = "process";
-
-  /** `root`: the project root the child resolves the job's project module against. */
-  constructor(private readonly root: string) {}
+  /**
+   * `root`: the project root the child resolves the job's project module against. `name`: the
+   * runner named in run records (a queue worker passes its own name, so records say which worker).
+   */
+  constructor(
+    private readonly root: string,
+    readonly name: string = "process",
+  ) {}
 
   run(job: StageJob, context: RunnerContext): Promise<StageResult> {
     return runInWorkspace(this.name, job, context, (prepared, sink) => runChild(this.root, job, prepared, context.signal, sink));
