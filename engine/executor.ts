@@ -12,7 +12,7 @@ import { readDeclaredMetrics } from "./metrics.ts";
 import { ProcessRunner } from "./process-runner.ts";
 import type { Manifest, ResultRef } from "./result-store.ts";
 import type { RunRecord } from "./run-record.ts";
-import { byPriority, criticalPathPriorities } from "./scheduling.ts";
+import { byPriority, criticalPathPriorities, expectedDuration } from "./scheduling.ts";
 import type { Session } from "./session.ts";
 import { projectRelative, type StageJob } from "./stage-job.ts";
 import type { StageRunner } from "./stage-runner.ts";
@@ -212,7 +212,7 @@ export async function executeStages<Params>(session: Session<Params>, options: R
 
   // Ready stages start longest-critical-path first (by the previous run's durations); the loop
   // below still starts only stages whose upstream finished.
-  const priorities = criticalPathPriorities(session.graph, order, (name) => session.lock.stages[name]?.durationSeconds ?? 0);
+  const priorities = criticalPathPriorities(session.graph, order, (name) => expectedDuration(session.lock.stages, name));
   const waiting = byPriority(order, priorities);
   while (waiting.length > 0 || running.size > 0) {
     for (let i = 0; i < waiting.length; ) {

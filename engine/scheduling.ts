@@ -1,4 +1,5 @@
 import type { StageGraph } from "./graph.ts";
+import { sweepItemOf } from "./sweep.ts";
 
 /**
  * Which ready stage to start first when `--jobs` leaves a choice: the one with the longest
@@ -26,4 +27,20 @@ export function byPriority(names: readonly string[], priorities: ReadonlyMap<str
     .map((name, index) => ({ name, index, priority: priorities.get(name) ?? 0 }))
     .sort((a, b) => b.priority - a.priority || a.index - b.index)
     .map((entry) => entry.name);
+}
+
+/**
+ * A stage's expected duration from a lock's records: its own last run, or — for a sweep item never
+ * run — the mean of its base's (`train@lenet`, before the experiment was replicated) and its
+ * siblings' (`train@lenet+seed=42` for a new `+seed=45`): another seed trains about as long.
+ */
+export function expectedDuration(records: Readonly<Record<string, { durationSeconds: number }>>, name: string): number {
+  const own = records[name]?.durationSeconds;
+  if (own !== undefined) return own;
+  const base = sweepItemOf(name)?.base;
+  if (base === undefined) return 0;
+  const related = Object.entries(records)
+    .filter(([other]) => other === base || sweepItemOf(other)?.base === base)
+    .map(([, record]) => record.durationSeconds);
+  return related.length === 0 ? 0 : related.reduce((sum, value) => sum + value, 0) / related.length;
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { RunEvent } from "../../engine/executor.ts";
 import { readLock, writeLock } from "../../engine/lock-file.ts";
-import { byPriority, criticalPathPriorities } from "../../engine/scheduling.ts";
+import { byPriority, criticalPathPriorities, expectedDuration } from "../../engine/scheduling.ts";
 import { ToyRig } from "./toy-rig.ts";
 
 // The toy DAG: source → upper → count@at, count@the → summary ← side.
@@ -36,4 +36,14 @@ test("with one job, the run starts the stage with the longest recorded chain fir
   lock.stages.side!.durationSeconds = 600;
   await writeLock(lockPath, lock);
   assert.deepEqual((await starts())[0], "side", "side took 600 s last time: it goes first");
+});
+
+test("a sweep item never run is expected to take as long as its base's or siblings' last runs", () => {
+  const records = { "train@lenet": { durationSeconds: 240 }, "train@cnn9+seed=1": { durationSeconds: 100 }, "train@cnn9+seed=2": { durationSeconds: 120 }, source: { durationSeconds: 3 } };
+  assert.equal(expectedDuration(records, "source"), 3);
+  assert.equal(expectedDuration(records, "train@lenet+seed=42"), 240, "the plain run before the experiment was replicated");
+  assert.equal(expectedDuration(records, "train@cnn9+seed=3"), 110, "the mean of the other seeds");
+  assert.equal(expectedDuration(records, "train@cnn9+seed=2"), 120, "its own run first");
+  assert.equal(expectedDuration(records, "train@other+seed=1"), 0);
+  assert.equal(expectedDuration(records, "upper"), 0);
 });
