@@ -1,6 +1,7 @@
 import { defineForeach, type StageDeclaration } from "../engine/index.ts";
 import { ML_EXECUTION } from "./execution.ts";
 import type { AnalysisInputs, AnalysisPresentation } from "../ml/analysis/stage-io.ts";
+import { firstRun } from "./replicates.ts";
 import { type AnalysisKind, type AnalysisSettingsByKind, type ProjectParams, analysisExperiments, analysisSettingsPath } from "./analysis-params.ts";
 
 /**
@@ -27,7 +28,8 @@ export function defineAnalysis<K extends AnalysisKind, Result>(declaration: Anal
     isolation: declaration.needs === "topology" ? "inline" : "process",
     items: (params) => analysisExperiments(params, declaration.kind),
     // Only what the analysis reads is an input: a dataset change reruns the analyses of test images only.
-    inputs: (id, params) => ({ model: `train@${id}`, ...(declaration.needs === "model-and-data" ? { dataset: `preprocess@${params.experiments[id]!.dataset}` } : {}) }),
+    // The first seed's network when the experiment is replicated (stages/replicates.ts).
+    inputs: (id, params) => ({ model: firstRun(params, id).train, ...(declaration.needs === "model-and-data" ? { dataset: `preprocess@${params.experiments[id]!.dataset}` } : {}) }),
     execution: declaration.needs === "topology" ? [] : ML_EXECUTION,
     params: () => [settingsPath],
     async run(context, id) {

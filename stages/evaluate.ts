@@ -1,21 +1,26 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { defineForeach, type StageContext } from "../engine/index.ts";
+import { defineSweep, sweepStageName, type StageContext } from "../engine/index.ts";
 import { ML_EXECUTION } from "./execution.ts";
 import type { LossName } from "../ml/config.ts";
-import { experimentPath, type Params } from "./params.ts";
+import type { Params } from "./params.ts";
+import { seedAxes } from "./replicates.ts";
 
-/** Test-set metrics of one trained experiment: accuracy, loss, per-class P/R/F1, confusion matrix. */
-export const evaluate = defineForeach<Params>({
+/**
+ * Test-set metrics of one trained network: accuracy, loss, per-class P/R/F1, confusion matrix. One
+ * per train stage (the same sweep over seeds: `evaluate@<id>+seed=<n>` reads `train@<id>+seed=<n>`).
+ */
+export const evaluate = defineSweep<Params>({
   name: "evaluate",
   module: import.meta.url,
   isolation: "process",
   items: (params) => Object.keys(params.experiments),
-  inputs: (id, params) => ({ model: `train@${id}`, dataset: `preprocess@${params.experiments[id]!.dataset}` }),
+  axes: (id, params) => seedAxes(id!, params.experiments[id!]!),
+  inputs: (point, params) => ({ model: sweepStageName("train", point), dataset: `preprocess@${params.experiments[point.item!]!.dataset}` }),
   execution: ML_EXECUTION,
   params: () => ["evaluate.batchSize"],
   metrics: { file: "metrics.json", keys: ["accuracy", "loss", "macroAvg.f1"] },
-  async run(context, id) {
+  async run(context) {
     await evaluateToDirectory(context.input("model"), context.input("dataset"), context.outDir, context.param<number>("evaluate.batchSize"), context);
   },
 });

@@ -1,6 +1,9 @@
 import type { Params } from "./params.ts";
 
-/** Helpers for the aggregate stages (comparison charts, report), which read every experiment. */
+/**
+ * Helpers for the aggregate stages (comparison charts, report), which read every experiment; which
+ * runs (seeds) each experiment has is stages/replicates.ts's business.
+ */
 
 export function experimentIds(params: Params): string[] {
   return Object.keys(params.experiments);
@@ -11,9 +14,3 @@ export function byStageName(stages: readonly string[]): Record<string, string> {
   return Object.fromEntries(stages.map((stage) => [stage, stage]));
 }
 
-/** The experiments an aggregate stage covers, from its `train@<id>` inputs, in declaration order. */
-export function idsFromInputs(context: { inputs: Readonly<Record<string, string>> }): string[] {
-  return Object.keys(context.inputs)
-    .filter((name) => name.startsWith("train@"))
-    .map((name) => name.slice("train@".length));
-}

@@ -30,11 +30,19 @@ const optimizerFields = {
   "lr?": "0 < number <= 10",
   "momentum?": "0 <= number < 1",
 } as const;
+const MAX_SEED = 4294967295;
+/**
+ * Replicates: how many seeds (a count: `seed`, `seed + 1`, …) or which (a list; its first is the
+ * run the analyses use). Resolved into the experiment's `seeds`, never into `training`, so adding a
+ * seed changes no existing run's key.
+ */
+const seeds = type("1 <= number.integer <= 100").or(type(`(0 <= number.integer <= ${MAX_SEED})[] > 0`));
 const trainingFields = {
   "+": "reject",
   "epochs?": "1 <= number.integer <= 1000",
   "batchSize?": "1 <= number.integer <= 65536",
-  "seed?": "0 <= number.integer <= 4294967295",
+  "seed?": `0 <= number.integer <= ${MAX_SEED}`,
+  "seeds?": seeds,
   "augmentShift?": "0 <= number.integer <= 8",
 } as const;
 
@@ -121,11 +129,13 @@ export function parseParams(input: unknown, sourceName: string): ProjectParams {
     if (!(entry.dataset in raw.datasets)) {
       problems.push(`  ${at("dataset")}: expected one of the datasets (${Object.keys(raw.datasets).join(", ")}), found "${entry.dataset}"`);
     }
+    const { seeds: seedsSpec, ...training } = { ...raw.defaults.training, ...entry.training };
     const merged = {
       model: { ...raw.defaults.model, ...entry.model },
       optimizer: { ...raw.defaults.optimizer, ...entry.optimizer },
-      training: { ...raw.defaults.training, ...entry.training },
+      training,
     };
+    const seedList = resolveSeeds(seedsSpec, merged.training, entry.training ?? {}, at, problems);
     for (const [section, schema] of [["model", resolvedModel], ["optimizer", resolvedOptimizer], ["training", resolvedTraining]] as const) {
       const result = schema(merged[section]);
       if (result instanceof type.errors) {
@@ -143,7 +153,11 @@ export function parseParams(input: unknown, sourceName: string): ProjectParams {
       model: merged.model as ModelConfig,
       optimizer: merged.optimizer as OptimizerConfig,
       training: merged.training as TrainingConfig,
+      seeds: seedList,
     };
+  }
+  if (Array.isArray(raw.defaults.training.seeds) && raw.defaults.training.seed !== undefined) {
+    problems.push("  defaults.training: sets both seed and a list of seeds; give either seed (with a count in seeds) or the list alone");
   }
   if (Object.keys(experiments).length === 0) problems.push("  experiments: expected at least one experiment, found none");
   const resolvedAnalyses = raw.analyses ? resolveAnalyses(raw.analyses, experiments, problems) : null;
@@ -158,6 +172,37 @@ export function parseParams(input: unknown, sourceName: string): ProjectParams {
     experiments,
     analyses: resolvedAnalyses,
   };
+}
+
+/**
+ * An experiment's seeds: null when `seeds` is not set (one run at `training.seed`, its stages named
+ * without a seed); a count n gives `seed` … `seed + n − 1`; a list is taken as written and its first
+ * entry becomes `training.seed`, the run the analyses use. Setting both `seed` and a list where
+ * one would override the other is refused rather than guessed.
+ */
+function resolveSeeds(
+  spec: number | number[] | undefined,
+  training: { seed?: number },
+  own: { seed?: number; seeds?: number | number[] },
+  at: (...rest: string[]) => string,
+  problems: string[],
+): number[] | null {
+  if (spec === undefined) return null;
+  if (typeof spec === "number") {
+    if (training.seed === undefined) return null; // reported as a missing seed
+    if (training.seed + spec - 1 > MAX_SEED) problems.push(`  ${at("training", "seeds")}: ${spec} seeds from ${training.seed} run past ${MAX_SEED}`);
+    return Array.from({ length: spec }, (_, index) => training.seed! + index);
+  }
+  const repeated = spec.find((seed, index) => spec.indexOf(seed) !== index);
+  if (repeated !== undefined) problems.push(`  ${at("training", "seeds")}: the seed ${repeated} is listed twice`);
+  if (own.seed !== undefined && (own.seeds !== undefined || training.seed !== spec[0])) {
+    problems.push(
+      `  ${at("training")}: sets seed ${own.seed} while ${own.seeds !== undefined ? "it" : "defaults.training"} lists the seeds (${spec.join(", ")}); ` +
+        "give either seed (with a count in seeds) or the list alone",
+    );
+  }
+  training.seed = spec[0]!;
+  return [...spec];
 }
 
 /** Per-analysis experiment lists (defaulting to analyses.experiments) checked against the experiments; the shared seed copied into the settings that use it. */

@@ -19,7 +19,13 @@ export interface ResolvedExperiment {
   reference: { accuracy: number | null; note?: string };
   model: ModelConfig;
   optimizer: OptimizerConfig;
+  /** `seed` is the first (or only) seed: the run analyses use. */
   training: TrainingConfig;
+  /**
+   * The seeds it is replicated over, one train and evaluate stage each (`train@<id>+seed=<n>`); null
+   * when params does not set `seeds`: one run at `training.seed`, named `train@<id>` (stages/replicates.ts).
+   */
+  seeds: number[] | null;
 }
 
 export interface Params {
@@ -38,6 +44,6 @@ export function datasetsInUse(params: Params): string[] {
 }
 
 /** Declared param paths of one experiment's training: not its title or reference, which only the report reads. */
-export function experimentPath(id: string, section: "model" | "optimizer" | "training" | "reference" | "title" | "study"): string {
+export function experimentPath(id: string, section: "model" | "optimizer" | "training" | "reference" | "title" | "study" | "seeds"): string {
   return formatPath(["experiments", id, section]);
 }

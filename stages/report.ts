@@ -2,7 +2,8 @@ import { formatPath } from "../engine/index.ts";
 import { defineStage, type StageContext } from "../engine/index.ts";
 import type { ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
 import type { ExperimentMeta } from "../ml/report/results.ts";
-import { byStageName, experimentIds, idsFromInputs } from "./experiment-inputs.ts";
+import { byStageName, experimentIds } from "./experiment-inputs.ts";
+import { declaredRuns, runsOf, seedParams } from "./replicates.ts";
 import { ANALYSIS_KINDS, type ProjectParams, analysisStageNames } from "./analysis-params.ts";
 import { experimentPath } from "./params.ts";
 
@@ -21,21 +22,28 @@ export const report = defineStage<ProjectParams>({
   name: "report",
   module: import.meta.url,
   inputs: (params) =>
-    byStageName([...experimentIds(params).flatMap((id) => [`train@${id}`, `evaluate@${id}`, `charts@${id}`]), "comparison-charts", ...analysisStageNames(params)]),
-  params: (params) => experimentIds(params).flatMap((id) => [...SECTIONS.map((section) => experimentPath(id, section)), datasetPath(id)]),
+    byStageName([
+      ...experimentIds(params).flatMap((id) => [...runsOf(params, id).flatMap((run) => [run.train, run.evaluate]), `charts@${id}`]),
+      "comparison-charts",
+      ...analysisStageNames(params),
+    ]),
+  params: (params) => experimentIds(params).flatMap((id) => [...SECTIONS.map((section) => experimentPath(id, section)), datasetPath(id), ...seedParams(id)]),
   async run(context) {
     const { buildReport } = await import("../ml/report/build-report.ts");
-    const ids = idsFromInputs(context);
-    const sources = ids.map((id) => ({
+    const experiments = declaredRuns(context);
+    const sources = experiments.map(({ id, runs }) => ({
       meta: meta(context, id),
-      trainDir: context.input(`train@${id}`),
-      evaluateDir: context.input(`evaluate@${id}`),
-      // Training times and load come from the run record, not the files, and are printed: two runs
-      // of this stage with the same key can differ there (provenance). A retrain that reproduces
-      // the same files leaves this report cached, showing the times of the run it was built from.
-      trainRecord: context.inputRecord(`train@${id}`),
+      runs: runs.map((run) => ({
+        seed: run.seed,
+        trainDir: context.input(run.train),
+        evaluateDir: context.input(run.evaluate),
+        // Training times and load come from the run record, not the files, and are printed: two runs
+        // of this stage with the same key can differ there (provenance). A retrain that reproduces
+        // the same files leaves this report cached, showing the times of the run it was built from.
+        trainRecord: context.inputRecord(run.train),
+      })),
     }));
-    const chartDirs = [...ids.map((id) => context.input(`charts@${id}`)), context.input("comparison-charts")];
+    const chartDirs = [...experiments.map(({ id }) => context.input(`charts@${id}`)), context.input("comparison-charts")];
     // In dependency order: analysis kind by kind, which is the report's order.
     const analysisDirs = Object.entries(context.inputs)
       .filter(([name]) => ANALYSIS_KINDS.some((kind) => name.startsWith(`${kind}@`)))

@@ -1,29 +1,33 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { defineForeach, type StageContext } from "../engine/index.ts";
+import { defineSweep, type StageContext } from "../engine/index.ts";
 import { ML_EXECUTION } from "./execution.ts";
 import type { ExperimentSpec, TrainedHistory } from "../ml/train.ts";
 import type { TrainingMeasurements } from "../ml/training-measurements.ts";
 import { experimentPath, type Params } from "./params.ts";
+import { seedAxes } from "./replicates.ts";
 
 /**
- * One training stage per experiment, in a process of its own (tfjs on wasm is single-threaded, so
- * `--jobs 2` trains two experiments on two cores). It reads the experiment's model, optimizer and
- * training settings only — editing its title or reference value does not retrain it.
+ * One training stage per experiment and seed (`train@<id>`, or `train@<id>+seed=<n>` for an
+ * experiment with `seeds`: stages/replicates.ts), in a process of its own (tfjs on wasm is
+ * single-threaded, so `--jobs 2` trains two at once on two cores). It reads the experiment's model,
+ * optimizer and training settings only (its seed inside `training`) — editing its title, reference
+ * value or the list of other seeds does not retrain it.
  */
-export const train = defineForeach<Params>({
+export const train = defineSweep<Params>({
   name: "train",
   module: import.meta.url,
   isolation: "process",
   items: (params) => Object.keys(params.experiments),
-  inputs: (id, params) => ({ dataset: `preprocess@${params.experiments[id]!.dataset}` }),
+  axes: (id, params) => seedAxes(id!, params.experiments[id!]!),
+  inputs: (point, params) => ({ dataset: `preprocess@${params.experiments[point.item!]!.dataset}` }),
   execution: ML_EXECUTION,
-  params: (id) => [experimentPath(id, "model"), experimentPath(id, "optimizer"), experimentPath(id, "training")],
-  async run(context, id) {
+  params: ({ item: id }) => [experimentPath(id!, "model"), experimentPath(id!, "optimizer"), experimentPath(id!, "training")],
+  async run(context, { item: id }) {
     const spec: ExperimentSpec = {
-      model: context.param(experimentPath(id, "model")),
-      optimizer: context.param(experimentPath(id, "optimizer")),
-      training: context.param(experimentPath(id, "training")),
+      model: context.param(experimentPath(id!, "model")),
+      optimizer: context.param(experimentPath(id!, "optimizer")),
+      training: context.param(experimentPath(id!, "training")),
     };
     await trainToDirectory(spec, context.input("dataset"), context.outDir, context);
   },

@@ -1,7 +1,8 @@
 import { defineForeach, defineStage } from "../engine/index.ts";
 import type { ExperimentMeta } from "../ml/report/results.ts";
-import { byStageName, experimentIds, idsFromInputs } from "./experiment-inputs.ts";
+import { byStageName, experimentIds } from "./experiment-inputs.ts";
 import { experimentPath, type Params } from "./params.ts";
+import { declaredRuns, firstRun, runsOf, seedParams } from "./replicates.ts";
 
 /**
  * Charts as Vega-Lite specs + SVG + PNG (code in ml/report/, loaded only inside `run`: this file is
@@ -18,7 +19,8 @@ export const charts = defineForeach<Params>({
   name: "charts",
   module: import.meta.url,
   items: (params) => Object.keys(params.experiments),
-  inputs: (id) => ({ evaluation: `evaluate@${id}` }),
+  // The first seed's evaluation when the experiment is replicated.
+  inputs: (id, params) => ({ evaluation: firstRun(params, id).evaluate }),
   params: () => [],
   async run(context, id) {
     const { buildExperimentCharts } = await import("../ml/report/build-charts.ts");
@@ -31,22 +33,25 @@ const COMPARISON_PARAMS = ["study", "reference"] as const;
 export const comparisonCharts = defineStage<Params>({
   name: "comparison-charts",
   module: import.meta.url,
-  // One input per experiment, each role named after its stage.
-  inputs: (params) => byStageName(experimentIds(params).flatMap((id) => [`train@${id}`, `evaluate@${id}`])),
-  params: (params) => experimentIds(params).flatMap((id) => COMPARISON_PARAMS.map((section) => experimentPath(id, section))),
+  // Every seed's train and evaluate stage, each role named after its stage.
+  inputs: (params) => byStageName(experimentIds(params).flatMap((id) => runsOf(params, id).flatMap((run) => [run.train, run.evaluate]))),
+  params: (params) => experimentIds(params).flatMap((id) => [...COMPARISON_PARAMS.map((section) => experimentPath(id, section)), ...seedParams(id)]),
   async run(context) {
     const { buildComparisonCharts } = await import("../ml/report/build-charts.ts");
-    const sources = idsFromInputs(context).map((id) => ({
+    const sources = declaredRuns(context).map(({ id, runs }) => ({
       meta: {
         id,
         study: context.param<string>(experimentPath(id, "study")),
         reference: context.param<ExperimentMeta["reference"]>(experimentPath(id, "reference")),
       },
-      trainDir: context.input(`train@${id}`),
-      evaluateDir: context.input(`evaluate@${id}`),
-      // The training-cost chart plots times from the run record (provenance, not content): two runs
-      // of this stage with the same key can draw different times.
-      trainRecord: context.inputRecord(`train@${id}`),
+      runs: runs.map((run) => ({
+        seed: run.seed,
+        trainDir: context.input(run.train),
+        evaluateDir: context.input(run.evaluate),
+        // The training-cost chart plots times from the run record (provenance, not content): two runs
+        // of this stage with the same key can draw different times.
+        trainRecord: context.inputRecord(run.train),
+      })),
     }));
     await buildComparisonCharts(sources, context.outDir);
   },

@@ -9,9 +9,9 @@ import type { AnalysisReportEntry } from "./analyses-section.ts";
 import { join } from "node:path";
 import { CHART_MANIFEST, type ChartManifest } from "./chart-manifest.ts";
 import { buildCommentary, type CommentaryInput } from "./commentary.ts";
-import { metricsCsv, metricsJson, type ExperimentDetails } from "./metrics-files.ts";
+import { metricsCsv, metricsJson, type SeedDetails } from "./metrics-files.ts";
 import { renderReport, type ReportChart } from "./report-document.ts";
-import { loadExperimentResults, sortExperiments, type ExperimentResults, type ExperimentSource } from "./results.ts";
+import { loadExperimentResults, sortExperiments, type ExperimentResults, type ExperimentSource, type SeedResults } from "./results.ts";
 import { experimentRow } from "./rows.ts";
 
 
@@ -69,10 +69,18 @@ function commentaryInput(result: ExperimentResults): CommentaryInput | null {
   return { row: experimentRow(result), model, optimizer, training, dataset };
 }
 
-/** Each epoch's metrics (content) beside its timing (run record), as metrics.json lists them. */
-function withTimings(result: ExperimentResults): ExperimentDetails["history"] {
-  const timings = new Map(result.run?.measurements.epochs.map((timing) => [timing.epoch, timing]));
-  return result.trained.history.map((metrics) => ({ ...metrics, ...timings.get(metrics.epoch) }));
+/** One seed's numbers, each epoch's metrics (content) beside its timing (run record), as metrics.json lists them. */
+function seedDetails(seed: SeedResults): SeedDetails {
+  const timings = new Map(seed.run?.measurements.epochs.map((timing) => [timing.epoch, timing]));
+  return {
+    seed: seed.seed,
+    testAccuracy: seed.metrics.accuracy,
+    testLoss: seed.metrics.loss,
+    macroF1: seed.metrics.macroAvg.f1,
+    trainingSeconds: seed.run?.measurements.trainingSeconds ?? null,
+    imagesPerSecond: seed.run?.measurements.imagesPerSecond ?? null,
+    history: seed.trained.history.map((metrics) => ({ ...metrics, ...timings.get(metrics.epoch) })),
+  };
 }
 
 export async function buildReport(sources: readonly ExperimentSource[], chartDirs: readonly string[], outDir: string, analysisDirs: readonly string[] = []): Promise<void> {
@@ -98,12 +106,10 @@ export async function buildReport(sources: readonly ExperimentSource[], chartDir
   await writeFile(
     join(outDir, REPORT_FILES.json),
     metricsJson(
-      results.map((result, index) => ({
-        row: rows[index]!,
-        perClass: result.metrics.perClass,
-        confusionMatrix: result.metrics.confusionMatrix,
-        history: withTimings(result),
-      })),
+      results.map((result, index) => {
+        const runs = result.seeds.map(seedDetails);
+        return { row: rows[index]!, perClass: result.metrics.perClass, confusionMatrix: result.metrics.confusionMatrix, history: runs[0]!.history, runs };
+      }),
     ),
   );
 }

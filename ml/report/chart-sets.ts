@@ -4,10 +4,11 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import { accuracyCurvesSpec, lossCurvesSpec } from "./charts-training.ts";
-import { perClassF1Spec, testAccuracySpec, trainingCostSpec } from "./charts-comparison.ts";
+import { perClassF1Spec, seedDotPlotSpec, testAccuracySpec, trainingCostSpec, type AccuracyRow } from "./charts-comparison.ts";
 import { confusionMatrixSpec } from "./charts-experiment.ts";
 import { experimentColors, studyColors } from "./chart-style.ts";
 import { sortExperiments, type ExperimentResults } from "./results.ts";
+import { accuracyPredictionInterval } from "./verdicts.ts";
 import type { EvaluationReport } from "../evaluate.ts";
 
 import type { ChartScope } from "./chart-manifest.ts";
@@ -36,6 +37,18 @@ export function experimentCharts(id: string, metrics: EvaluationReport): ChartDe
   return [{ name: confusionChartName(id), title: `Confusion matrix of ${id} on the test set`, scope: "experiment", experiment: id, spec: confusionMatrixSpec(id, metrics) }];
 }
 
+function accuracyRow(result: ExperimentResults & { id: string; study: string }): AccuracyRow {
+  const accuracies = result.seeds.map((seed) => seed.metrics.accuracy);
+  return {
+    id: result.id,
+    study: result.study,
+    accuracy: accuracies.reduce((sum, value) => sum + value, 0) / accuracies.length,
+    seeds: result.seeds.map((seed) => ({ seed: seed.seed, accuracy: seed.metrics.accuracy })),
+    prediction: accuracyPredictionInterval(accuracies),
+    reference: result.meta.reference.accuracy,
+  };
+}
+
 export function comparisonCharts(results: readonly ExperimentResults[]): ChartDefinition[] {
   const sorted = sortExperiments(results.map((result) => ({ ...result, id: result.meta.id, study: result.meta.study })));
   const charts: ChartDefinition[] = [];
@@ -43,43 +56,35 @@ export function comparisonCharts(results: readonly ExperimentResults[]): ChartDe
   for (const study of studies) {
     const members = sorted.filter((result) => result.study === study);
     const colors = experimentColors(members.map((result) => result.id));
-    const series = members.map((result) => ({ id: result.id, history: result.trained.history }));
+    const series = members.map((result) => ({ id: result.id, histories: result.seeds.map((seed) => seed.trained.history) }));
     const stem = `study-${fileStem(study)}`;
     charts.push(
       { name: `${stem}-loss`, title: `Study ${study}: loss per epoch`, scope: "study", study, spec: lossCurvesSpec(study, series, colors) },
       { name: `${stem}-accuracy`, title: `Study ${study}: accuracy per epoch`, scope: "study", study, spec: accuracyCurvesSpec(study, series, colors) },
     );
-    // With one experiment the study's bar chart would repeat one bar of the all-experiments chart.
-    if (members.length < 2) continue;
-    charts.push(
-      {
-        name: `${stem}-test-accuracy`,
-        title: `Study ${study}: test accuracy vs the published value`,
-        scope: "study",
-        study,
-        spec: testAccuracySpec(
-          members.map((result) => ({ id: result.id, study, accuracy: result.metrics.accuracy, count: result.metrics.count, reference: result.meta.reference.accuracy })),
-          { title: `Study ${study}: test accuracy vs the published value`, colorBy: "experiment", colors },
-        ),
-      },
-    );
+    // Every seed of every row against the published value (rows without one are named, not drawn).
+    if (!members.some((result) => result.meta.reference.accuracy !== null)) continue;
+    charts.push({
+      name: `${stem}-seeds`,
+      title: `Study ${study}: every seed against the published value`,
+      scope: "study",
+      study,
+      spec: seedDotPlotSpec(study, members.map(accuracyRow), colors),
+    });
   }
   const backends = [...new Set(sorted.map((result) => result.trained.backend))].join(", ");
   charts.push({
     name: "test-accuracy",
     title: "Test accuracy of every experiment vs the published value",
     scope: "all",
-    spec: testAccuracySpec(
-      sorted.map((result) => ({ id: result.id, study: result.study, accuracy: result.metrics.accuracy, count: result.metrics.count, reference: result.meta.reference.accuracy })),
-      { title: "Test accuracy of every experiment vs the published value", colorBy: "study", colors: studyColors(studies) },
-    ),
+    spec: testAccuracySpec(sorted.map(accuracyRow), { title: "Test accuracy of every experiment vs the published value", colorBy: "study", colors: studyColors(studies) }),
   });
   // Times come from the trainings' run records; experiments read without one have none to show.
   const timed = sorted.flatMap((result) => (result.run ? [{ result, run: result.run }] : []));
   if (timed.length > 0) {
     charts.push({
       name: "training-cost",
-      title: "Training time and throughput per experiment",
+      title: "Training time and throughput per experiment (its first seed's training)",
       scope: "all",
       spec: trainingCostSpec(
         timed.map(({ result, run }) => ({
@@ -98,7 +103,7 @@ export function comparisonCharts(results: readonly ExperimentResults[]): ChartDe
   charts.push(
     {
       name: "per-class-f1",
-      title: "Per-class F1 of every experiment",
+      title: "Per-class F1 of every experiment (its first seed)",
       scope: "all",
       spec: perClassF1Spec(sorted.map((result) => ({ id: result.id, f1: f1ByDigit(result.metrics) }))),
     },

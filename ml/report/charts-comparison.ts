@@ -1,19 +1,21 @@
 /**
- * Charts across experiments: test accuracy against the published value, training cost, and
- * per-class F1. Pure spec builders; rows are prepared by the caller (chart-sets.ts).
+ * Charts across experiments: test accuracy against the published value (bars, and a dot plot of
+ * every seed per study), training cost, and per-class F1. Pure spec builders; rows are prepared by the caller (chart-sets.ts).
  */
 import type { TopLevelSpec } from "vega-lite";
 import { CHART_CONFIG, VEGA_LITE_SCHEMA, type ColorScale } from "./chart-style.ts";
-import { formatSeconds, percent } from "./format.ts";
-import { REFERENCE_TEST_IMAGES, differencePoints, noiseThresholdPoints, signedPoints } from "./noise.ts";
+import { formatSeconds, percent, signedPoints } from "./format.ts";
+
 
 export interface AccuracyRow {
   id: string;
   study: string;
-  /** 0..1 */
+  /** Mean over the seeds, 0..1. */
   accuracy: number;
-  /** Test images the accuracy was measured on (for the noise band). */
-  count: number;
+  /** Every seed's accuracy (one value for one seed). */
+  seeds: ReadonlyArray<{ seed: number; accuracy: number }>;
+  /** 95% prediction interval for one more run (null for one seed), 0..1. */
+  prediction: { low: number; high: number } | null;
   /** 0..1, null when the study printed none. */
   reference: number | null;
 }
@@ -25,27 +27,31 @@ export interface AccuracyChartOptions {
   colors: ColorScale;
 }
 
+const nLabel = (row: AccuracyRow): string => `n = ${row.seeds.length}`;
+
 /**
- * Left: horizontal bars sorted by accuracy from 0 to 100% (honest lengths), a black tick at the
- * published value, the numbers spelled out. Right: the difference to the published value on its
- * own scale with the noise band around it — near 99% the left panel cannot show a 0.3-point gap.
+ * Left: horizontal bars of the mean accuracy sorted, from 0 to 100% (honest lengths), a black tick
+ * at the published value, the numbers spelled out. Right: mean − published on its own scale with
+ * our 95% prediction interval for one more run around it (none for a single run) — near 99% the
+ * left panel cannot show a 0.3-point gap.
  */
 export function testAccuracySpec(rows: readonly AccuracyRow[], options: AccuracyChartOptions): TopLevelSpec {
   const sorted = [...rows].sort((a, b) => b.accuracy - a.accuracy || (a.id < b.id ? -1 : 1));
   const values = sorted.map((row) => {
-    const published = row.reference === null ? null : { accuracy: row.reference, count: REFERENCE_TEST_IMAGES };
-    const delta = published === null ? null : differencePoints({ accuracy: row.accuracy, count: row.count }, published);
-    const noise = published === null ? null : noiseThresholdPoints({ accuracy: row.accuracy, count: row.count }, published);
+    const delta = row.reference === null ? null : (row.accuracy - row.reference) * 100;
     return {
       experiment: row.id,
       study: row.study,
       accuracy: row.accuracy * 100,
       reference: row.reference === null ? null : row.reference * 100,
       delta,
-      // The band is centred on the published value (0): a point inside it is within noise.
-      noiseLow: noise === null ? null : -noise,
-      noiseHigh: noise,
-      label: row.reference === null ? `${percent(row.accuracy)} (no published value)` : `${percent(row.accuracy)} vs ${percent(row.reference)} (${signedPoints(delta!)})`,
+      // The interval is ours, moved by the published value: the zero line inside it means consistent.
+      low: row.reference === null || row.prediction === null ? null : (row.prediction.low - row.reference) * 100,
+      high: row.reference === null || row.prediction === null ? null : (row.prediction.high - row.reference) * 100,
+      label:
+        row.reference === null
+          ? `${percent(row.accuracy)} (${nLabel(row)}; no published value)`
+          : `${percent(row.accuracy)} vs ${percent(row.reference)} (${signedPoints(delta!)}; ${nLabel(row)})`,
     };
   });
   const y = { field: "experiment", type: "nominal", title: null, sort: sorted.map((row) => row.id) } as const;
@@ -66,8 +72,8 @@ export function testAccuracySpec(rows: readonly AccuracyRow[], options: Accuracy
     title: {
       text: options.title,
       subtitle: [
-        "Left: our test accuracy (bars, sorted) and the study's published value (black tick) · labels: ours vs published (difference in points)",
-        "Right: ours − published in points; grey band: the noise threshold (a dot inside it is within noise)",
+        "Left: our mean test accuracy over the seeds (bars, sorted) and the study's published value (black tick) · labels: ours vs published (difference in points; seeds)",
+        "Right: our mean − published in points; grey bar: our 95% prediction interval for one more run (a single run has none); zero inside it: consistent",
       ],
     },
     data: { values },
@@ -79,7 +85,7 @@ export function testAccuracySpec(rows: readonly AccuracyRow[], options: Accuracy
         layer: [
           {
             mark: { type: "bar", height: { band: 0.7 } },
-            encoding: { x: { field: "accuracy", type: "quantitative", title: "Test accuracy (%)", scale: { domain: [0, 100] } }, color },
+            encoding: { x: { field: "accuracy", type: "quantitative", title: "Test accuracy, mean (%)", scale: { domain: [0, 100] } }, color },
           },
           {
             transform: [withReference],
@@ -98,9 +104,9 @@ export function testAccuracySpec(rows: readonly AccuracyRow[], options: Accuracy
         encoding: { y: { ...y, axis: null } },
         layer: [
           {
-            transform: [withReference],
+            transform: [withReference, { filter: "datum.low != null" }],
             mark: { type: "rule", strokeWidth: 9, color: "#dddddd" },
-            encoding: { x: { field: "noiseLow", type: "quantitative", title: "Ours − published (points)" }, x2: { field: "noiseHigh" } },
+            encoding: { x: { field: "low", type: "quantitative", title: "Ours − published (points)" }, x2: { field: "high" } },
           },
           { mark: { type: "rule", color: "#333", strokeWidth: 1.5 }, encoding: { x: { datum: 0 } } },
           {
@@ -112,6 +118,58 @@ export function testAccuracySpec(rows: readonly AccuracyRow[], options: Accuracy
       },
     ],
     resolve: { scale: { x: "independent" } },
+  } as TopLevelSpec;
+}
+
+/**
+ * One study's rows seed by seed, on the scale of the difference to the published value (points),
+ * where differences of tenths of a point are visible: every seed (open circle), the mean (black
+ * tick), our 95% prediction interval for one more run (grey bar) and the published value (the zero
+ * line). Rows without a published value have no zero to stand on and are named in the subtitle.
+ */
+export function seedDotPlotSpec(study: string, rows: readonly AccuracyRow[], colors: ColorScale): TopLevelSpec {
+  const placed = rows.filter((row) => row.reference !== null);
+  const left = rows.filter((row) => row.reference === null);
+  const order = placed.map((row) => row.id);
+  const points = (value: number, reference: number): number => (value - reference) * 100;
+  const seeds = placed.flatMap((row) => row.seeds.map((entry) => ({ experiment: row.id, seed: entry.seed, delta: points(entry.accuracy, row.reference!), accuracy: entry.accuracy * 100 })));
+  const summaries = placed.map((row) => ({
+    experiment: row.id,
+    mean: points(row.accuracy, row.reference!),
+    low: row.prediction === null ? null : points(row.prediction.low, row.reference!),
+    high: row.prediction === null ? null : points(row.prediction.high, row.reference!),
+    label: `${percent(row.accuracy)} vs ${percent(row.reference!)} (${nLabel(row)})`,
+  }));
+  const y = { field: "experiment", type: "nominal", title: null, sort: order } as const;
+  const x = { type: "quantitative", title: "Test accuracy − published (points)" } as const;
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    config: CHART_CONFIG,
+    title: {
+      text: `Study ${study}: every seed against the published value`,
+      subtitle: [
+        "Circles: each seed · black tick: the mean · grey bar: 95% prediction interval for one more run · 0: the published value",
+        ...(left.length > 0 ? [`Not shown (no published value): ${left.map((row) => `${row.id} ${percent(row.accuracy)} (${nLabel(row)})`).join(", ")}`] : []),
+      ],
+    },
+    width: 420,
+    height: { step: 26 },
+    layer: [
+      { data: { values: summaries }, transform: [{ filter: "datum.low != null" }], mark: { type: "rule", strokeWidth: 10, color: "#dddddd" }, encoding: { y, x: { field: "low", ...x }, x2: { field: "high" } } },
+      { data: { values: [{ zero: 0 }] }, mark: { type: "rule", color: "#333", strokeWidth: 1.5 }, encoding: { x: { field: "zero", type: "quantitative" } } },
+      {
+        data: { values: seeds },
+        mark: { type: "point", filled: false, size: 55, strokeWidth: 1.8, opacity: 0.9 },
+        encoding: {
+          y,
+          x: { field: "delta", ...x },
+          color: { field: "experiment", type: "nominal", title: "Experiment", scale: colors, legend: null },
+          tooltip: [{ field: "experiment" }, { field: "seed" }, { field: "accuracy", format: ".2f", title: "accuracy (%)" }],
+        },
+      },
+      { data: { values: summaries }, mark: { type: "tick", color: "black", thickness: 2.5, size: 18 }, encoding: { y, x: { field: "mean", ...x } } },
+      { data: { values: summaries }, mark: { type: "text", align: "left", dx: 6, dy: -9, fontSize: 10, color: "#555" }, encoding: { y, x: { field: "mean", ...x }, text: { field: "label" } } },
+    ],
   } as TopLevelSpec;
 }
 

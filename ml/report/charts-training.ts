@@ -1,6 +1,8 @@
 /**
  * Training curves of one study: every experiment of the study on one chart, so optimizers or
- * variants can be compared epoch by epoch. Pure spec builders: data in, Vega-Lite spec out.
+ * variants can be compared epoch by epoch. With several seeds an experiment is drawn as the mean
+ * over its seeds (line) inside a band from its lowest to its highest seed. Pure spec builders: data
+ * in, Vega-Lite spec out.
  */
 import type { TopLevelSpec } from "vega-lite";
 import type { EpochMetrics } from "../train.ts";
@@ -8,7 +10,28 @@ import { CHART_CONFIG, SPLIT_DASH, VEGA_LITE_SCHEMA, type ColorScale } from "./c
 
 export interface CurveSeries {
   id: string;
-  history: readonly EpochMetrics[];
+  /** One history per seed. */
+  histories: readonly (readonly EpochMetrics[])[];
+}
+
+/** Per epoch: the mean over the seeds with a value, and their range. */
+function acrossSeeds(histories: CurveSeries["histories"], pick: (record: EpochMetrics) => number | undefined): Array<{ epoch: number; mean: number; low: number; high: number; n: number }> {
+  const byEpoch = new Map<number, number[]>();
+  for (const history of histories) {
+    for (const record of history) {
+      const value = pick(record);
+      if (value !== undefined) byEpoch.set(record.epoch, [...(byEpoch.get(record.epoch) ?? []), value]);
+    }
+  }
+  return [...byEpoch.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([epoch, values]) => ({ epoch, mean: values.reduce((sum, value) => sum + value, 0) / values.length, low: Math.min(...values), high: Math.max(...values), n: values.length }));
+}
+
+/** "(mean of n seeds, band: lowest to highest)" when some series has several seeds. */
+function seedNote(series: readonly CurveSeries[]): string | null {
+  const most = Math.max(0, ...series.map((entry) => entry.histories.length));
+  return most > 1 ? "Lines: mean over each experiment's seeds · shaded band: its lowest to highest seed" : null;
 }
 
 const finite = (value: number | undefined | null): value is number => typeof value === "number" && Number.isFinite(value);
@@ -54,16 +77,19 @@ export function logAxis(data: readonly number[]): { scale: { type: "log"; domain
 }
 
 export function lossCurvesSpec(study: string, series: readonly CurveSeries[], colors: ColorScale): TopLevelSpec {
-  const values: { experiment: string; epoch: number; split: string; loss: number }[] = [];
+  const values: { experiment: string; epoch: number; split: string; loss: number; low: number; high: number }[] = [];
   let dropped = 0;
-  for (const { id, history } of series) {
-    for (const record of history) {
-      for (const [split, loss] of [["training", record.trainLoss], ["validation", record.valLoss]] as const) {
-        if (loss === undefined) continue;
-        // A log axis cannot show 0 or a diverged (NaN/∞) loss; say so instead of failing to render.
-        if (finite(loss) && loss > 0) values.push({ experiment: id, epoch: record.epoch, split, loss });
-        else dropped++;
-      }
+  for (const { id, histories } of series) {
+    for (const [split, pick] of [["training", (record: EpochMetrics) => record.trainLoss], ["validation", (record: EpochMetrics) => record.valLoss]] as const) {
+      // A log axis cannot show 0 or a diverged (NaN/∞) loss; say so instead of failing to render.
+      const usable = (record: EpochMetrics): number | undefined => {
+        const loss = pick(record);
+        if (loss === undefined) return undefined;
+        if (finite(loss) && loss > 0) return loss;
+        dropped++;
+        return undefined;
+      };
+      for (const point of acrossSeeds(histories, usable)) values.push({ experiment: id, epoch: point.epoch, split, loss: point.mean, low: point.low, high: point.high });
     }
   }
   const hasValidation = values.some((value) => value.split === "validation");
@@ -71,13 +97,14 @@ export function lossCurvesSpec(study: string, series: readonly CurveSeries[], co
     hasValidation
       ? "Training (solid, circles): mean over the epoch's batches while training · validation (dashed, triangles): after the epoch"
       : "Training loss: mean over the epoch's batches while training (no validation split in these experiments)",
+    ...(seedNote(series) ? [seedNote(series)!] : []),
     ...(dropped > 0 ? [`${dropped} non-finite or zero value(s) not drawn`] : []),
   ];
   return perEpochLineChart({
     title: `Study ${study}: ${hasValidation ? "training and validation loss" : "training loss"} per epoch`,
     subtitle,
     values,
-    y: { field: "loss", type: "quantitative", title: "Cross-entropy loss per image (log scale)", ...logAxis(values.map((value) => value.loss)) },
+    y: { field: "loss", type: "quantitative", title: "Cross-entropy loss per image (log scale)", ...logAxis(values.flatMap((value) => [value.low, value.high])) },
     colors,
     showSplit: hasValidation,
   });
@@ -88,14 +115,17 @@ export function lossCurvesSpec(study: string, series: readonly CurveSeries[], co
  * accuracy instead, dashed vs solid so the two are never mistaken for each other.
  */
 export function accuracyCurvesSpec(study: string, series: readonly CurveSeries[], colors: ColorScale): TopLevelSpec {
-  const values: { experiment: string; epoch: number; split: string; accuracy: number }[] = [];
+  const values: { experiment: string; epoch: number; split: string; accuracy: number; low: number; high: number }[] = [];
   let withValidation = 0;
-  for (const { id, history } of series) {
-    const hasValidation = history.some((record) => finite(record.valAccuracy));
+  for (const { id, histories } of series) {
+    const hasValidation = histories.some((history) => history.some((record) => finite(record.valAccuracy)));
     if (hasValidation) withValidation++;
-    for (const record of history) {
+    const pick = (record: EpochMetrics): number | undefined => {
       const accuracy = hasValidation ? record.valAccuracy : record.trainAccuracy;
-      if (finite(accuracy)) values.push({ experiment: id, epoch: record.epoch, split: hasValidation ? "validation" : "training", accuracy: accuracy * 100 });
+      return finite(accuracy) ? accuracy * 100 : undefined;
+    };
+    for (const point of acrossSeeds(histories, pick)) {
+      values.push({ experiment: id, epoch: point.epoch, split: hasValidation ? "validation" : "training", accuracy: point.mean, low: point.low, high: point.high });
     }
   }
   const what =
@@ -104,12 +134,14 @@ export function accuracyCurvesSpec(study: string, series: readonly CurveSeries[]
       : withValidation === 0
         ? "training accuracy per epoch (no validation split)"
         : "validation accuracy per epoch (training accuracy where there is no split)";
-  const subtitle =
+  const subtitle = [
     withValidation === series.length
       ? "Measured on the held-out validation split after each epoch"
       : withValidation === 0
         ? "No validation split in these experiments: accuracy on the training images during the epoch"
-        : "Validation (dashed, triangles): after the epoch · training (solid, circles): during the epoch, for experiments without a split";
+        : "Validation (dashed, triangles): after the epoch · training (solid, circles): during the epoch, for experiments without a split",
+    ...(seedNote(series) ? [seedNote(series)!] : []),
+  ];
   return perEpochLineChart({
     title: `Study ${study}: ${what}`,
     subtitle,
@@ -121,7 +153,10 @@ export function accuracyCurvesSpec(study: string, series: readonly CurveSeries[]
   });
 }
 
-/** The frame both curve charts share: one coloured line per experiment over epochs, split by marker and dash. */
+/**
+ * The frame both curve charts share: one coloured line per experiment over epochs, split by marker
+ * and dash, over a band (`low`–`high`, drawn only where the seeds differ).
+ */
 function perEpochLineChart(chart: {
   title: string;
   subtitle: string | string[];
@@ -137,12 +172,20 @@ function perEpochLineChart(chart: {
     width: 460,
     height: 280,
     data: { values: chart.values },
-    mark: { type: "line", point: { filled: true, size: 60 }, strokeWidth: 2 },
     encoding: {
       x: EPOCH_AXIS,
-      y: chart.y,
       color: { field: "experiment", type: "nominal", title: "Experiment", scale: chart.colors },
-      ...splitEncodings(chart.showSplit),
     },
+    layer: [
+      {
+        transform: [{ filter: "datum.high > datum.low" }],
+        mark: { type: "area", opacity: 0.18 },
+        encoding: { y: { ...chart.y, field: "low" }, y2: { field: "high" }, detail: { field: "split", type: "nominal" } },
+      },
+      {
+        mark: { type: "line", point: { filled: true, size: 60 }, strokeWidth: 2 },
+        encoding: { y: chart.y, ...splitEncodings(chart.showSplit) },
+      },
+    ],
   } as TopLevelSpec;
 }

@@ -13,3 +13,20 @@ export function formatSeconds(seconds: number): string {
   if (minutes < 60) return `${minutes} min ${String(whole % 60).padStart(2, "0")} s`;
   return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
 }
+
+/** "+1.23" / "−0.40" (a real minus sign, as in the tables). */
+export function signedPoints(points: number, digits = 2): string {
+  const rounded = Number(points.toFixed(digits));
+  return `${rounded > 0 ? "+" : rounded < 0 ? "−" : "±"}${Math.abs(rounded).toFixed(digits)}`;
+}
+
+/** An accuracy over seeds: "97.88% ± 0.27 (n = 4)" (± the SD in points); one seed: "97.58% (n = 1)". */
+export function meanSd(summary: { testAccuracy: number; testAccuracySd: number | null; n: number }): string {
+  const sd = summary.testAccuracySd === null ? "" : ` ± ${(summary.testAccuracySd * 100).toFixed(2)}`;
+  return `${percent(summary.testAccuracy)}${sd} (n = ${summary.n})`;
+}
+
+/** A p-value as tables print it: three decimals, "< 0.001" below that. */
+export function pValue(p: number): string {
+  return p < 0.001 ? "< 0.001" : p.toFixed(3);
+}

@@ -1,7 +1,8 @@
 /**
  * metrics.csv and metrics.json: the report's numbers for other tools. Unrounded (rounding is the
  * markdown's business), one row per experiment in report order, columns in a fixed order so a
- * diff between two runs lines up.
+ * diff between two runs lines up. Lists (the seeds, each seed's accuracy) are space-separated in
+ * the CSV, in seed order; metrics.json has every seed's details.
  */
 import { stringify } from "csv-stringify/sync";
 import type { EvaluationReport } from "../evaluate.ts";
@@ -22,14 +23,22 @@ export const CSV_COLUMNS: readonly (keyof ExperimentRow)[] = [
   "epochs",
   "batchSize",
   "testImages",
+  "n",
+  "seeds",
   "testAccuracy",
+  "testAccuracySd",
+  "testAccuracyMin",
+  "testAccuracyMax",
+  "seedAccuracies",
   "referenceAccuracy",
   "deltaPoints",
-  "noisePoints",
+  "predictionLow",
+  "predictionHigh",
   "verdict",
   "testLoss",
   "macroF1",
   "trainingSeconds",
+  "trainingSecondsTotal",
   "imagesPerSecond",
   "concurrentStages",
   "loadAverage",
@@ -50,27 +59,43 @@ function header(column: string): string {
 
 export function metricsCsv(rows: readonly ExperimentRow[]): string {
   const columns = CSV_COLUMNS.map(header);
-  const records = rows.map((row) => Object.fromEntries(CSV_COLUMNS.map((column) => [header(column), row[column] ?? ""])));
+  const cell = (value: unknown): unknown => (Array.isArray(value) ? value.map(String).join(" ") : (value ?? ""));
+  const records = rows.map((row) => Object.fromEntries(CSV_COLUMNS.map((column) => [header(column), cell(row[column])])));
   // Numbers as JavaScript prints them (shortest round-trip form): no locale, no rounding.
   return stringify(records, { header: true, columns, cast: { number: (value) => String(value) } });
 }
 
-export interface ExperimentDetails {
-  row: ExperimentRow;
-  perClass: EvaluationReport["perClass"];
-  confusionMatrix: EvaluationReport["confusionMatrix"];
+/** One seed's numbers, as metrics.json lists them. */
+export interface SeedDetails {
+  seed: number;
+  testAccuracy: number;
+  testLoss: number;
+  macroF1: number;
+  trainingSeconds: number | null;
+  imagesPerSecond: number | null;
   /** Per epoch: the metrics from history.json, with the epoch's timing from the run record when there is one. */
   history: readonly (EpochMetrics & Partial<EpochTiming>)[];
 }
 
+export interface ExperimentDetails {
+  row: ExperimentRow;
+  /** The first seed's per-class metrics and confusion matrix. */
+  perClass: EvaluationReport["perClass"];
+  confusionMatrix: EvaluationReport["confusionMatrix"];
+  /** The first seed's history (as `runs[0].history`). */
+  history: readonly (EpochMetrics & Partial<EpochTiming>)[];
+  /** Every seed, first seed first. */
+  runs: readonly SeedDetails[];
+}
+
 export function metricsJson(details: readonly ExperimentDetails[]): string {
-  const totalSeconds = details.reduce((sum, detail) => sum + (detail.row.trainingSeconds ?? 0), 0);
+  const totalSeconds = details.reduce((sum, detail) => sum + (detail.row.trainingSecondsTotal ?? 0), 0);
   return (
     JSON.stringify(
       {
-        schema: 1,
-        totals: { experiments: details.length, trainingSeconds: totalSeconds },
-        experiments: details.map((detail) => ({ ...detail.row, perClass: detail.perClass, confusionMatrix: detail.confusionMatrix, history: detail.history })),
+        schema: 2,
+        totals: { experiments: details.length, runs: details.reduce((sum, detail) => sum + detail.row.n, 0), trainingSeconds: totalSeconds },
+        experiments: details.map((detail) => ({ ...detail.row, perClass: detail.perClass, confusionMatrix: detail.confusionMatrix, history: detail.history, runs: detail.runs })),
       },
       null,
       2,

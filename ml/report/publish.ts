@@ -160,7 +160,8 @@ export async function collectProvenance(reportOutDir: string, reportsDir: string
     behindCode = await stagesBehindCode(lock, options.codeRoot ?? PROJECT_ROOT);
     const reported = await reportedExperiments(reportOutDir);
     for (const [name, entry] of Object.entries(lock.stages ?? {})) {
-      if (!name.startsWith("train@") || (reported && !reported.has(name.slice("train@".length)))) continue;
+      // `train@<id>`, or `train@<id>+seed=<n>` for a replicated experiment.
+      if (!name.startsWith("train@") || (reported && !reported.has(name.slice("train@".length).split("+")[0]!))) continue;
       const env = entry.environment ?? {};
       const backend = env.backend ? `tfjs ${env["version:tfjs-core"] ?? "?"} on ${env.backend}${env["backend:simd"] ? ` (SIMD ${env["backend:simd"]}, threads ${env["backend:threads"] ?? "?"})` : ""}` : "backend not recorded";
       machines.add(`${env.cpu ?? "unknown CPU"}, ${env.memory ?? "? GiB"}, ${env.platform ?? "?"}, Node.js ${env.node ?? "?"}; ${backend}`);

@@ -1,6 +1,6 @@
 /**
  * One experiment's results as the report and the charts see them: the params it was declared with,
- * what its train and evaluate stages wrote, and how its training ran (wall time, images/s, load —
+ * what its train and evaluate stages wrote for each seed, and how each training ran (wall time, images/s, load —
  * from the train result's run record, not its files). Only the JSON files are read — never
  * model.json or weights.bin — so building a report loads no tfjs.
  */
@@ -30,9 +30,9 @@ export interface ExperimentMeta {
 /** The parts of a train result's run record the report reads. */
 export type TrainRecord = Pick<RunRecord, "measurements" | "load" | "execution">;
 
-/** Where a stage finds one experiment's outputs (its inputs' folders) and what params say about it. */
-export interface ExperimentSource {
-  meta: ExperimentMeta;
+/** One seed's outputs (its train and evaluate stages' folders). */
+export interface RunSource {
+  seed: number;
   trainDir: string;
   evaluateDir: string;
   /**
@@ -40,6 +40,13 @@ export interface ExperimentSource {
    * Absent (times shown as not recorded) when the caller has none.
    */
   trainRecord?: TrainRecord;
+}
+
+/** Where a stage finds one experiment's outputs and what params say about it. */
+export interface ExperimentSource {
+  meta: ExperimentMeta;
+  /** One per seed, the first seed first (the run analyses and per-experiment charts use). */
+  runs: readonly RunSource[];
 }
 
 /** How a training ran: measured, so it differs between two runs that made the same files. */
@@ -53,14 +60,25 @@ export interface TrainingRun {
   threads: number | null;
 }
 
-export interface ExperimentResults {
-  meta: ExperimentMeta;
+/** What one seed's train and evaluate stages produced, and how its training ran. */
+export interface SeedResults {
+  seed: number;
   trained: TrainedHistory;
   metrics: EvaluationReport;
-  /** Absent when the caller did not need the layer summary. */
-  summary?: ModelSummary;
   /** Absent when no run record with training measurements was passed in. */
   run?: TrainingRun;
+}
+
+export interface ExperimentResults {
+  meta: ExperimentMeta;
+  /** Every seed's results, the first seed first. */
+  seeds: SeedResults[];
+  /** The first seed's history, metrics and run: what shows one network (confusion matrix, per-class F1, layers). */
+  trained: TrainedHistory;
+  metrics: EvaluationReport;
+  run?: TrainingRun;
+  /** Absent when the caller did not need the layer summary (the first seed's; every seed has the same layers). */
+  summary?: ModelSummary;
 }
 
 async function readJson<T>(path: string): Promise<T> {
@@ -94,13 +112,17 @@ export function trainingRun(record: TrainRecord | undefined, where: string): Tra
 
 export async function loadExperimentResults(source: ExperimentSource, withSummary = false): Promise<ExperimentResults> {
   const { meta } = source;
-  const [trained, metrics, summary] = await Promise.all([
-    readTrainHistory(source.trainDir),
-    readMetrics(source.evaluateDir),
-    withSummary ? readModelSummary(source.trainDir) : Promise.resolve(undefined),
-  ]);
-  const run = trainingRun(source.trainRecord, `the run record of train@${meta.id}`);
-  return { meta, trained, metrics, ...(summary ? { summary } : {}), ...(run ? { run } : {}) };
+  if (source.runs.length === 0) throw new Error(`experiment ${meta.id} has no runs to report`);
+  const seeds = await Promise.all(
+    source.runs.map(async (runSource): Promise<SeedResults> => {
+      const [trained, metrics] = await Promise.all([readTrainHistory(runSource.trainDir), readMetrics(runSource.evaluateDir)]);
+      const run = trainingRun(runSource.trainRecord, `the run record of ${meta.id}'s training with seed ${runSource.seed}`);
+      return { seed: runSource.seed, trained, metrics, ...(run ? { run } : {}) };
+    }),
+  );
+  const summary = withSummary ? await readModelSummary(source.runs[0]!.trainDir) : undefined;
+  const first = seeds[0]!;
+  return { meta, seeds, trained: first.trained, metrics: first.metrics, ...(first.run ? { run: first.run } : {}), ...(summary ? { summary } : {}) };
 }
 
 /**

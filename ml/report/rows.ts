@@ -1,13 +1,15 @@
 /**
  * One flat row per experiment: what metrics.csv holds, what the tables print, what the commentary
- * reasons about. Built from declared params and stage outputs, plus the training's run record for
- * its times and the load they were measured under (null where no record was given).
+ * reasons about. Built from declared params and every seed's stage outputs, plus the trainings' run
+ * records for their times and the load they were measured under (null where no record was given).
+ * Accuracy, loss and F1 are means over the seeds; each seed's accuracy is kept beside them.
  */
+import { summarize } from "../statistics.ts";
 import { optimizerDescription, optimizerLabel, variantLabel } from "./describe.ts";
-import { REFERENCE_TEST_IMAGES, differencePoints, noiseThresholdPoints, withinNoise } from "./noise.ts";
 import { sortExperiments, type ExperimentResults } from "./results.ts";
+import { judgeAgainstPublished, type Verdict } from "./verdicts.ts";
 
-export type Verdict = "matches" | "above" | "below" | "no reference";
+export type { Verdict };
 
 export interface ExperimentRow {
   id: string;
@@ -23,41 +25,64 @@ export interface ExperimentRow {
   epochs: number;
   batchSize: number | null;
   testImages: number;
+  /** The seeds run, first seed first. */
+  seeds: number[];
+  /** How many seeds (runs). */
+  n: number;
+  /** Mean test accuracy over the seeds (the value itself for one seed). */
   testAccuracy: number;
+  /** Sample SD over the seeds; null for one seed. */
+  testAccuracySd: number | null;
+  testAccuracyMin: number;
+  testAccuracyMax: number;
+  /** Each seed's test accuracy, in the order of `seeds`. */
+  seedAccuracies: number[];
   testLoss: number;
   macroF1: number;
   referenceAccuracy: number | null;
   referenceNote: string | null;
-  /** Ours − published, in points; null without a published value. */
+  /** Mean − published, in points; null without a published value. */
   deltaPoints: number | null;
-  /** The noise threshold used for the verdict, in points. */
-  noisePoints: number | null;
+  /** 95% prediction interval for one more run of ours (null for one seed). */
+  predictionLow: number | null;
+  predictionHigh: number | null;
   verdict: Verdict;
-  /** Wall time of the training, validation passes included. */
+  /** Wall time of one training (mean over the seeds with records), validation passes included. */
   trainingSeconds: number | null;
-  /** Training images per second, mean over epochs. */
+  /** Summed over every seed's training: what the row cost. */
+  trainingSecondsTotal: number | null;
+  /** Training images per second, mean over epochs and seeds. */
   imagesPerSecond: number | null;
-  /** Pipeline stages running when the training started, itself included: times compare like-for-like only at equal counts. */
+  /** Most pipeline stages running when one of its trainings started, itself included: times compare like-for-like only at equal counts. */
   concurrentStages: number | null;
-  /** The machine's 1-minute load average when the training started. */
+  /** The highest 1-minute load average when one of its trainings started. */
   loadAverage: number | null;
   threads: number | null;
   parameters: number;
   backend: string;
+  /** Last epoch's values, mean over the seeds. */
   finalTrainLoss: number | null;
   finalTrainAccuracy: number | null;
   finalValLoss: number | null;
   finalValAccuracy: number | null;
 }
 
+const mean = (values: readonly number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
+
+/** The mean of the values present; null when no seed has one. */
+function meanOf(values: ReadonlyArray<number | null | undefined>): number | null {
+  const present = values.filter((value): value is number => typeof value === "number" && Number.isFinite(value));
+  return present.length === 0 ? null : mean(present);
+}
+
 export function experimentRow(result: ExperimentResults): ExperimentRow {
-  const { meta, trained, metrics, run } = result;
-  const last = trained.history.at(-1);
+  const { meta, trained, seeds } = result;
+  const accuracies = seeds.map((seed) => seed.metrics.accuracy);
+  const summary = summarize(accuracies);
   const reference = meta.reference.accuracy;
-  const ours = { accuracy: metrics.accuracy, count: metrics.count };
-  const published = reference === null ? null : { accuracy: reference, count: REFERENCE_TEST_IMAGES };
-  const verdict: Verdict =
-    published === null ? "no reference" : withinNoise(ours, published) ? "matches" : ours.accuracy > published.accuracy ? "above" : "below";
+  const judged = reference === null ? null : judgeAgainstPublished(accuracies, reference);
+  const runs = seeds.flatMap((seed) => (seed.run ? [seed.run] : []));
+  const lasts = seeds.map((seed) => seed.trained.history.at(-1));
   return {
     id: meta.id,
     study: meta.study,
@@ -71,26 +96,34 @@ export function experimentRow(result: ExperimentResults): ExperimentRow {
     dataset: meta.dataset ?? "?",
     epochs: trained.history.length,
     batchSize: meta.training?.batchSize ?? null,
-    testImages: metrics.count,
-    testAccuracy: metrics.accuracy,
-    testLoss: metrics.loss,
-    macroF1: metrics.macroAvg.f1,
+    testImages: result.metrics.count,
+    seeds: seeds.map((seed) => seed.seed),
+    n: summary.n,
+    testAccuracy: summary.mean,
+    testAccuracySd: summary.sd,
+    testAccuracyMin: summary.min,
+    testAccuracyMax: summary.max,
+    seedAccuracies: accuracies,
+    testLoss: mean(seeds.map((seed) => seed.metrics.loss)),
+    macroF1: mean(seeds.map((seed) => seed.metrics.macroAvg.f1)),
     referenceAccuracy: reference,
     referenceNote: meta.reference.note ?? null,
-    deltaPoints: published === null ? null : differencePoints(ours, published),
-    noisePoints: published === null ? null : noiseThresholdPoints(ours, published),
-    verdict,
-    trainingSeconds: run?.measurements.trainingSeconds ?? null,
-    imagesPerSecond: run?.measurements.imagesPerSecond ?? null,
-    concurrentStages: run?.concurrentStages ?? null,
-    loadAverage: run?.loadAverage ?? null,
-    threads: run?.threads ?? null,
+    deltaPoints: judged === null ? null : judged.difference * 100,
+    predictionLow: judged !== null && "interval" in judged ? judged.interval.low : null,
+    predictionHigh: judged !== null && "interval" in judged ? judged.interval.high : null,
+    verdict: judged === null ? "no reference" : judged.verdict,
+    trainingSeconds: meanOf(runs.map((run) => run.measurements.trainingSeconds)),
+    trainingSecondsTotal: runs.length === 0 ? null : runs.reduce((sum, run) => sum + run.measurements.trainingSeconds, 0),
+    imagesPerSecond: meanOf(runs.map((run) => run.measurements.imagesPerSecond)),
+    concurrentStages: runs.length === 0 ? null : Math.max(...runs.map((run) => run.concurrentStages)),
+    loadAverage: runs.length === 0 ? null : Math.max(...runs.map((run) => run.loadAverage)),
+    threads: result.run?.threads ?? null,
     parameters: trained.parameters,
     backend: trained.backend,
-    finalTrainLoss: last?.trainLoss ?? null,
-    finalTrainAccuracy: last?.trainAccuracy ?? null,
-    finalValLoss: last?.valLoss ?? null,
-    finalValAccuracy: last?.valAccuracy ?? null,
+    finalTrainLoss: meanOf(lasts.map((last) => last?.trainLoss)),
+    finalTrainAccuracy: meanOf(lasts.map((last) => last?.trainAccuracy)),
+    finalValLoss: meanOf(lasts.map((last) => last?.valLoss)),
+    finalValAccuracy: meanOf(lasts.map((last) => last?.valAccuracy)),
   };
 }
 

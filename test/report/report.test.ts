@@ -11,22 +11,22 @@ import { comparisonCharts, experimentCharts } from "../../ml/report/chart-sets.t
 import { CHART_MANIFEST, type ChartManifest } from "../../ml/report/chart-manifest.ts";
 import { buildCommentary, type CommentaryInput } from "../../ml/report/commentary.ts";
 import { metricsCsv } from "../../ml/report/metrics-files.ts";
-import { noiseThresholdPoints } from "../../ml/report/noise.ts";
 import { PROVENANCE_BEGIN, PROVENANCE_END } from "../../ml/report/provenance.ts";
 import { publishReport, reportOutDirFromLock } from "../../ml/report/publish.ts";
 import { rasterize, renderSvg, svgToPng } from "../../ml/report/render.ts";
 import { loadExperimentResults, type ExperimentResults } from "../../ml/report/results.ts";
 import type { ExperimentRow } from "../../ml/report/rows.ts";
 import { renderReport } from "../../ml/report/report-document.ts";
+import { judgeAgainstPublished } from "../../ml/report/verdicts.ts";
 import type { RunRecord } from "../../engine/run-record.ts";
 import { tinyProfileBase, tinyWorkDir } from "../helpers/tiny-profile.ts";
 import { project } from "../../stages/index.ts";
 
 /**
  * The report and chart stages on real results: a tiny profile (600 training images, 2 epochs, four
- * experiments in two studies) trained and evaluated for real through the engine, then the charts
- * and the report built by the real stages. One run is shared by the tests below; the rerun tests
- * change params and check through the engine's outcomes what reran.
+ * experiments in two studies, the two LeNets with two seeds each) trained and evaluated for real
+ * through the engine, then the charts and the report built by the real stages. One run is shared by
+ * the tests below; the rerun tests change params and check through the engine's outcomes what reran.
  */
 
 function tinyParams(): any {
@@ -37,13 +37,16 @@ function tinyParams(): any {
     experiments: {
       "conv1-sgd": { title: "conv1, SGD", study: "001", dataset: "tiny-raw", reference: { accuracy: 0.939, note: "at least this" }, model: { arch: "conv1" }, optimizer: { name: "sgd", lr: 0.05 } },
       "conv1-adam": { title: "conv1, Adam", study: "001", dataset: "tiny-raw", reference: { accuracy: null }, model: { arch: "conv1" }, optimizer: { name: "adam", lr: 0.001 } },
-      lenet: { title: "LeNet", study: "003", dataset: "tiny", reference: { accuracy: 0.9811 }, model: lenet, optimizer: lenetSgd },
-      "lenet-dropout-0.5": { title: "LeNet, dropout 0.5", study: "003", dataset: "tiny", reference: { accuracy: 0.9806 }, model: { ...lenet, dropout: 0.5 }, optimizer: lenetSgd },
+      lenet: { title: "LeNet", study: "003", dataset: "tiny", reference: { accuracy: 0.9811 }, model: lenet, optimizer: lenetSgd, training: { seeds: 2 } },
+      "lenet-dropout-0.5": { title: "LeNet, dropout 0.5", study: "003", dataset: "tiny", reference: { accuracy: 0.9806 }, model: { ...lenet, dropout: 0.5 }, optimizer: lenetSgd, training: { seeds: 2 } },
     },
   };
 }
 
 const IDS = Object.keys(tinyParams().experiments);
+/** The tiny profile's base seed is 3: the LeNets train seeds 3 and 4 (`train@lenet+seed=3`), the conv1s one plain run. */
+const SEEDS: Record<string, number[]> = { "conv1-sgd": [3], "conv1-adam": [3], lenet: [3, 4], "lenet-dropout-0.5": [3, 4] };
+const stageOf = (family: "train" | "evaluate", id: string, seed: number): string => (SEEDS[id]!.length > 1 ? `${family}@${id}+seed=${seed}` : `${family}@${id}`);
 
 let workDir = "";
 let paramsFile = "";
@@ -81,9 +84,14 @@ async function loadResults(options: { withRecords: boolean }): Promise<Experimen
       loadExperimentResults(
         {
           meta: { id, study: params.experiments[id].study, reference: params.experiments[id].reference },
-          trainDir: await outDir(`train@${id}`),
-          evaluateDir: await outDir(`evaluate@${id}`),
-          ...(options.withRecords ? { trainRecord: await runRecord(`train@${id}`) } : {}),
+          runs: await Promise.all(
+            SEEDS[id]!.map(async (seed) => ({
+              seed,
+              trainDir: await outDir(stageOf("train", id, seed)),
+              evaluateDir: await outDir(stageOf("evaluate", id, seed)),
+              ...(options.withRecords ? { trainRecord: await runRecord(stageOf("train", id, seed)) } : {}),
+            })),
+          ),
         },
         true,
       ),
@@ -126,11 +134,21 @@ test("report.md covers every experiment, links only files that exist, and leaves
   // Study 002's split: parameters per kind, from summary.json.
   assert.match(markdown, /Parameters: \*\*12,760\*\* — conv 650, fully connected 12,110/);
   assert.match(markdown, /Parameters: \*\*431,080\*\* — conv 25,570, fully connected 405,510/);
-  // Commentary from the numbers: one optimizer comparison (conv1), one dropout comparison (lenet).
-  assert.match(markdown, /- Optimizers \(conv1, 2 epochs\): /);
-  assert.match(markdown, /- Same model and data, best first: (Adam|SGD) \(lr [\d.]+\) [\d.]+% /);
-  assert.match(markdown, /- Dropout after fc1 \(lenet, SGD \+ momentum 0\.5, 2 epochs\): /);
-  assert.match(markdown, /- Test accuracy by rate: 0 → [\d.]+% \(`lenet`\), 0\.5 → [\d.]+% \(`lenet-dropout-0\.5`\)\./);
+  // Commentary from the numbers: one optimizer comparison (conv1, single runs: not tested) and one
+  // dropout comparison (lenet, two seeds each: paired and tested).
+  assert.match(markdown, /- Same model and data, best mean first: (Adam|SGD) \(lr [\d.]+\) [\d.]+% \(n = 1\)/);
+  assert.match(markdown, /(Adam|SGD) \(lr [\d.]+\) instead of (Adam|SGD) \(lr [\d.]+\) \(conv1, 2 epochs\): .*not tested \(a single seed in common\)/);
+  assert.match(
+    markdown,
+    /- dropout 0\.5 instead of none \(lenet, SGD \+ momentum 0\.5, 2 epochs\): `lenet-dropout-0\.5` [\d.]+% ± [\d.]+ \(n = 2\) vs `lenet` [\d.]+% ± [\d.]+ \(n = 2\); paired over 2 seeds: [+−±][\d.]+ points \(95% CI [^)]+\), p = [<\d. ]+, Holm-adjusted p = [<\d. ]+: (no detectable difference at n = 2|`lenet-dropout-0\.5` is (higher|lower))\./,
+  );
+  assert.ok(!/no effect/i.test(markdown), "never reads a non-detection as no effect");
+  assert.match(markdown, /## What changes what\n\nPairs of experiments that differ in one setting only/);
+  // Rows: mean ± SD (n), each seed's accuracy, the prediction interval and a verdict with its n; one seed: a difference only.
+  assert.match(markdown, /\| `lenet` \| 003 \| [\d.]+% ± [\d.]+ \(n = 2\) \| 98\.11% \| [+−±][\d.]+ \| [\d.]+% – [\d.]+% \| (✅ consistent|✅ above|❌ below) \(n = 2\) \|/);
+  assert.match(markdown, /\| `conv1-sgd` \| 001 \| [\d.]+% \(n = 1\) \| 93\.90% \| [+−±][\d.]+ \| — \| — single run \(difference only\) \|/);
+  assert.match(markdown, /3: [\d.]+%<br>4: [\d.]+%/, "each seed's accuracy in the study table");
+  assert.match(markdown, /the validation split stays the study's/);
   assert.ok(markdown.includes("backend: `"), "names the tfjs backend");
 
   const links = [...markdown.matchAll(/\]\(([^)]+)\)/g)].map((match) => match[1]!);
@@ -141,26 +159,45 @@ test("report.md covers every experiment, links only files that exist, and leaves
   const csv = (await readFile(join(dir, "metrics.csv"), "utf8")).trim().split("\n");
   assert.equal(csv.length, IDS.length + 1);
   assert.ok(csv[0]!.startsWith("id,study,title,architecture,variant,optimizer,"));
+  assert.ok(csv[0]!.includes(",n,seeds,test_accuracy,test_accuracy_sd,test_accuracy_min,test_accuracy_max,seed_accuracies,"));
   const json = JSON.parse(await readFile(join(dir, "metrics.json"), "utf8"));
   assert.deepEqual(json.experiments.map((experiment: { id: string }) => experiment.id).sort(), [...IDS].sort());
   for (const experiment of json.experiments) {
     assert.equal(experiment.history.length, 2);
     assert.equal(experiment.testImages, 200);
+    assert.deepEqual(experiment.seeds, SEEDS[experiment.id]);
+    assert.equal(experiment.n, SEEDS[experiment.id]!.length);
+    assert.deepEqual(experiment.runs.map((run: { seed: number }) => run.seed), SEEDS[experiment.id]);
   }
+
+  // Per seed: each seed's accuracy is its evaluate stage's; the row holds their mean, SD and range.
+  const lenet = json.experiments.find((experiment: { id: string }) => experiment.id === "lenet");
+  const perSeed = await Promise.all(SEEDS.lenet!.map(async (seed) => JSON.parse(await readFile(join(await outDir(stageOf("evaluate", "lenet", seed)), "metrics.json"), "utf8")).accuracy as number));
+  assert.deepEqual(lenet.seedAccuracies, perSeed);
+  assert.notEqual(perSeed[0], perSeed[1], "two seeds train two different networks");
+  assert.equal(lenet.testAccuracy, (perSeed[0]! + perSeed[1]!) / 2);
+  assert.equal(lenet.testAccuracyMin, Math.min(...perSeed));
+  assert.ok(Math.abs(lenet.testAccuracySd - Math.abs(perSeed[0]! - perSeed[1]!) / Math.SQRT2) < 1e-12);
+  assert.ok(lenet.predictionLow < lenet.testAccuracy && lenet.predictionHigh > lenet.testAccuracy);
+  assert.equal(json.experiments.find((experiment: { id: string }) => experiment.id === "conv1-sgd").verdict, "single run");
 
   // Training times come from the trainings' run records, not history.json, with the load they ran under.
   for (const experiment of json.experiments) {
-    const record = await runRecord(`train@${experiment.id}`);
-    const measurements = record.measurements as { trainingSeconds: number; imagesPerSecond: number; epochs: { seconds: number }[] };
-    assert.equal(experiment.trainingSeconds, measurements.trainingSeconds, `${experiment.id}: training time from its run record`);
-    assert.equal(experiment.imagesPerSecond, measurements.imagesPerSecond);
-    assert.equal(experiment.concurrentStages, record.load.concurrentStages);
-    assert.equal(experiment.loadAverage, record.load.loadAverage);
-    assert.deepEqual(experiment.history.map((epoch: { seconds: number }) => epoch.seconds), measurements.epochs.map((epoch) => epoch.seconds));
-    const history = JSON.parse(await readFile(join(await outDir(`train@${experiment.id}`), "history.json"), "utf8"));
-    assert.ok(!("totalSeconds" in history) && !("seconds" in history.history[0]), "history.json holds no timings");
+    for (const run of experiment.runs) {
+      const record = await runRecord(stageOf("train", experiment.id, run.seed));
+      const measurements = record.measurements as { trainingSeconds: number; imagesPerSecond: number; epochs: { seconds: number }[] };
+      assert.equal(run.trainingSeconds, measurements.trainingSeconds, `${experiment.id} seed ${run.seed}: training time from its run record`);
+      assert.equal(run.imagesPerSecond, measurements.imagesPerSecond);
+      assert.deepEqual(run.history.map((epoch: { seconds: number }) => epoch.seconds), measurements.epochs.map((epoch) => epoch.seconds));
+      const history = JSON.parse(await readFile(join(await outDir(stageOf("train", experiment.id, run.seed)), "history.json"), "utf8"));
+      assert.ok(!("totalSeconds" in history) && !("seconds" in history.history[0]), "history.json holds no timings");
+    }
+    const seconds = experiment.runs.map((run: { trainingSeconds: number }) => run.trainingSeconds);
+    assert.ok(Math.abs(experiment.trainingSecondsTotal - seconds.reduce((a: number, b: number) => a + b, 0)) < 1e-9, "the row's total is every seed's training");
+    const first = await runRecord(stageOf("train", experiment.id, SEEDS[experiment.id]![0]!));
+    if (experiment.n === 1) assert.equal(experiment.concurrentStages, first.load.concurrentStages);
   }
-  assert.match(markdown, /\| training time \| images\/s \| at once · load \| parameters \|/);
+  assert.match(markdown, /\| training time per run \| images\/s \| at once · load \| parameters \|/);
   assert.match(markdown, /\| \d+ · \d+\.\d\d \| [\d,]+ \|\n/, "stages at once and load beside each time");
   assert.match(markdown, /times compare like-for-like only between rows with the same count/);
   assert.match(markdown, /- Training times were measured with \d+(–\d+)? stages? at once, load /);
@@ -173,10 +210,10 @@ test("charts: every spec compiles and renders to SVG and PNG, from the stage fil
     "per-class-f1",
     "study-001-accuracy",
     "study-001-loss",
-    "study-001-test-accuracy",
+    "study-001-seeds",
     "study-003-accuracy",
     "study-003-loss",
-    "study-003-test-accuracy",
+    "study-003-seeds",
     "test-accuracy",
     "training-cost",
   ]);
@@ -204,13 +241,20 @@ test("charts: every spec compiles and renders to SVG and PNG, from the stage fil
   const untimed = comparisonCharts(await loadResults({ withRecords: false })).map((chart) => chart.name);
   assert.ok(!untimed.includes("training-cost") && untimed.includes("test-accuracy"));
 
-  // The colour of an experiment is fixed: the same in its study's loss, accuracy and bar charts.
+  // The colour of an experiment is fixed: the same in its study's loss, accuracy and seed charts.
   const colorsOf = (name: string): unknown => {
     const spec = charts.find((chart) => chart.name === name)!.spec as any;
-    return (spec.encoding?.color ?? (spec.layer ?? spec.hconcat[0].layer)[0].encoding.color).scale;
+    return (spec.encoding?.color ?? spec.layer.find((layer: any) => layer.encoding?.color).encoding.color).scale;
   };
   assert.deepEqual(colorsOf("study-003-loss"), colorsOf("study-003-accuracy"));
-  assert.deepEqual(colorsOf("study-003-loss"), colorsOf("study-003-test-accuracy"));
+  assert.deepEqual(colorsOf("study-003-loss"), colorsOf("study-003-seeds"));
+  // The seed chart draws every seed; the curves a mean line over a band where seeds differ.
+  const seedChart = charts.find((chart) => chart.name === "study-003-seeds")!.spec as any;
+  const dots = seedChart.layer.find((layer: any) => layer.mark.type === "point").data.values;
+  assert.deepEqual(dots.map((dot: { experiment: string; seed: number }) => `${dot.experiment}:${dot.seed}`).sort(), ["lenet-dropout-0.5:3", "lenet-dropout-0.5:4", "lenet:3", "lenet:4"]);
+  const curve = charts.find((chart) => chart.name === "study-003-loss")!.spec as any;
+  assert.deepEqual(curve.layer.map((layer: any) => layer.mark.type), ["area", "line"]);
+  assert.ok(curve.data.values.some((value: { low: number; high: number }) => value.high > value.low), "the seeds' band has width");
 });
 
 test("PNG text is drawn with the bundled font (not left blank for lack of system fonts)", async () => {
@@ -286,11 +330,17 @@ test("publishReport copies the report to reports/ and stamps commit, lock file a
 
 // ---- the pure logic, on hand-made rows ----
 
-function row(id: string, accuracy: number, extra: Partial<ExperimentRow> = {}): ExperimentRow {
+/** A row as experimentRow makes it; `accuracies` are the seeds' (42, 43, …), the mean and spread follow from them. */
+function row(id: string, accuracies: number | number[], extra: Partial<ExperimentRow> = {}): ExperimentRow {
+  const values = Array.isArray(accuracies) ? accuracies : [accuracies];
+  const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
+  const sd = values.length < 2 ? null : Math.sqrt(values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (values.length - 1));
   return {
     id, study: "002", title: id, architecture: "simple", variant: "—", optimizer: "?", optimizerName: "?", learningRate: 0.001, momentum: 0, dataset: "d",
-    epochs: 5, batchSize: 64, testImages: 10_000, testAccuracy: accuracy, testLoss: 0.1, macroF1: accuracy, referenceAccuracy: null, referenceNote: null,
-    deltaPoints: null, noisePoints: null, verdict: "no reference", trainingSeconds: 100, imagesPerSecond: 500, concurrentStages: 1, loadAverage: 1, threads: 1,
+    epochs: 5, batchSize: 64, testImages: 10_000, seeds: values.map((_, index) => 42 + index), n: values.length, testAccuracy: mean, testAccuracySd: sd,
+    testAccuracyMin: Math.min(...values), testAccuracyMax: Math.max(...values), seedAccuracies: values, testLoss: 0.1, macroF1: mean,
+    referenceAccuracy: null, referenceNote: null, deltaPoints: null, predictionLow: null, predictionHigh: null, verdict: "no reference",
+    trainingSeconds: 100, trainingSecondsTotal: 100 * values.length, imagesPerSecond: 500, concurrentStages: 1, loadAverage: 1, threads: 1,
     parameters: 1, backend: "wasm",
     finalTrainLoss: null, finalTrainAccuracy: null, finalValLoss: null, finalValAccuracy: null, ...extra,
   };
@@ -303,79 +353,111 @@ const input = (r: ExperimentRow, model: Partial<ModelConfig>, optimizer: Optimiz
   row: r, model: { ...MODEL, ...model }, optimizer, training: TRAINING, dataset: "d",
 });
 
-test("commentary: ranks optimizers, calls small gaps within noise, and compares only one-setting differences", () => {
+test("comparisons: one-setting pairs only, paired by seed, Holm across the report; single runs are not tested", () => {
   const commentary = buildCommentary([
-    input(row("simple-sgd", 0.8111), {}, OPT("sgd")),
-    input(row("simple-momentum", 0.9651), {}, OPT("sgd", 0.9)),
-    input(row("simple-rmsprop", 0.9893), {}, OPT("rmsprop")),
-    input(row("simple-adam", 0.9903), {}, OPT("adam")),
+    input(row("simple-sgd", [0.8111, 0.795, 0.823]), {}, OPT("sgd")),
+    input(row("simple-momentum", [0.9651, 0.9633, 0.9662]), {}, OPT("sgd", 0.9)),
+    input(row("simple-rmsprop", [0.9893, 0.9861, 0.9880]), {}, OPT("rmsprop")),
+    input(row("simple-adam", [0.9903, 0.9890, 0.9899]), {}, OPT("adam")),
     input(row("simple-sgd-bn", 0.9683), { batchNorm: true }, OPT("sgd")),
     input(row("simple-adam-bn", 0.9894), { batchNorm: true }, OPT("adam")),
   ]);
+  // Four optimizers: six pairs; BatchNorm: one optimizer pair and two BatchNorm pairs. simple-momentum
+  // and simple-sgd-bn differ in two settings: never compared.
+  assert.equal(commentary.comparisons.length, 6 + 1 + 2);
+  assert.ok(!commentary.comparisons.some((c) => [c.a.id, c.b.id].includes("simple-momentum") && [c.a.id, c.b.id].includes("simple-sgd-bn")));
+  const tested = commentary.comparisons.filter((c) => c.adjustedP !== null);
+  assert.equal(tested.length, 6, "only the pairs with two or more common seeds are tested");
+  // Holm over the six: the adjusted values are the raw ones stepped up, never below them.
+  for (const c of tested) assert.ok(c.adjustedP! >= c.paired.p! && c.adjustedP! <= 1);
   const text = commentary.byStudy["002"]!.join("\n");
-  assert.match(text, /Same model and data, best first: Adam 99\.03% \(`simple-adam`\), RMSprop 98\.93% \(`simple-rmsprop`\), SGD \+ momentum 0\.9 96\.51% \(`simple-momentum`\), SGD 81\.11%/);
-  assert.match(text, /Optimizers \(simple, 5 epochs, lr 0\.001\): Adam and RMSprop are within noise of each other \(0\.10 points/);
-  assert.match(text, /Optimizers \(simple, BatchNorm, 5 epochs, lr 0\.001\): Adam is best, 2\.11 points ahead of SGD/);
-  assert.ok(commentary.findings.length === 4, "two optimizer groups and two BatchNorm pairs");
-  assert.match(text, /BatchNorm \(simple, SGD, 5 epochs\): `simple-sgd-bn` vs `simple-sgd`, 96\.83% vs 81\.11%: \+15\.72 points\./);
-  assert.match(text, /BatchNorm \(simple, Adam, 5 epochs\): `simple-adam-bn` vs `simple-adam`, 98\.94% vs 99\.03%: within noise \(−0\.09 points\)\./);
-  // simple-momentum and simple-sgd-bn differ in two settings: never compared directly.
-  assert.ok(!/simple-momentum` vs `simple-sgd-bn|simple-sgd-bn` vs `simple-momentum/.test(text));
+  assert.match(text, /Same model and data, best mean first: Adam 98\.97% ± 0\.07 \(n = 3\) \(`simple-adam`\), RMSprop 98\.78% ± 0\.16 \(n = 3\)/);
+  // Adam vs RMSprop: +0.19 points on three seeds, not enough to tell apart after Holm.
+  assert.match(text, /Adam instead of RMSprop \(simple, 5 epochs, lr 0\.001\): `simple-adam` .* vs `simple-rmsprop` .*; paired over 3 seeds: \+0\.19 points \(95% CI [^)]+\), p = 0\.\d+, Holm-adjusted p = [\d.]+: no detectable difference at n = 3\./);
+  // Momentum vs plain SGD: 15 points on every seed.
+  assert.match(text, /SGD \+ momentum 0\.9 instead of SGD \(simple, 5 epochs, lr 0\.001\): .*: `simple-momentum` is higher \(\+15\.52 points on average\)\./);
+  assert.match(text, /BatchNorm \(simple, SGD, 5 epochs\): `simple-sgd-bn` 96\.83% \(n = 1\) vs `simple-sgd` [\d.]+% ± [\d.]+ \(n = 3\), \+[\d.]+ points; not tested \(a single seed in common\)/);
+  assert.ok(!/no effect|within noise/i.test(text));
+  // The section renders one table row per comparison.
+  const markdown = renderReport({ rows: commentary.comparisons.map((c) => c.a), commentary, summaries: [], charts: [], environments: [] });
+  assert.match(markdown, /\| `simple-adam` − `simple-rmsprop` \| Adam instead of RMSprop \|.*\| 3 \| \+0\.19 \| [^|]+ to [^|]+ \| 0\.\d+ \| [\d.]+ \| no detectable difference at n = 3 \|/);
+  assert.match(markdown, /\| `simple-sgd-bn` − `simple-sgd` \|.*\| 1 \| \+[\d.]+ \| — \| — \| — \| not tested \(n = 1\) \|/);
 });
 
-test("commentary: dropout rates within noise, rate 1 at chance, sigmoid vs ReLU", () => {
+test("commentary: reproduction verdicts carry n, single runs carry none, the challenge needs the lower bound", () => {
+  const withReference = (id: string, values: number[], reference: number, study = "003"): ExperimentRow => {
+    const judged = judgeAgainstPublished(values, reference);
+    return row(id, values, {
+      study,
+      referenceAccuracy: reference,
+      deltaPoints: judged.difference * 100,
+      verdict: judged.verdict,
+      ...("interval" in judged ? { predictionLow: judged.interval.low, predictionHigh: judged.interval.high } : {}),
+    });
+  };
+  const rows = [
+    withReference("lenet", [0.9758, 0.9772, 0.9811, 0.981], 0.9811),
+    withReference("lenet-sigmoid", [0.8735, 0.874, 0.8738], 0.8799),
+    withReference("lenet-bn", [0.9876], 0.9861),
+    withReference("textbook-plus", [0.9931, 0.9944, 0.9938], 0.995, "ours"),
+  ];
   const lenet = { arch: "lenet" as const };
   const sgd: OptimizerConfig = { name: "sgd", lr: 0.01, momentum: 0.5 };
-  const rows = [
-    row("lenet", 0.9811, { study: "003" }),
-    row("lenet-dropout-0.25", 0.9794, { study: "003" }),
-    row("lenet-dropout-0.5", 0.9806, { study: "003" }),
-    row("lenet-dropout-1", 0.098, { study: "003" }),
-    row("lenet-sigmoid", 0.8799, { study: "003" }),
-  ];
+  const commentary = buildCommentary([input(rows[0]!, lenet, sgd), input(rows[1]!, { ...lenet, convActivation: "sigmoid" }, sgd), input(rows[2]!, { ...lenet, batchNorm: true }, sgd), input(rows[3]!, {}, OPT("adam"))]);
+  const overall = commentary.overall.join("\n");
+  assert.equal(rows[0]!.verdict, "consistent", "98.11% lies inside lenet's interval from four seeds (97.58–98.11)");
+  assert.equal(rows[1]!.verdict, "below");
+  assert.equal(rows[2]!.verdict, "single run");
+  assert.match(overall, /\(consistent\) for 2 of 3; above our interval \(ours below\) for `lenet-sigmoid` −0\.61 points \(n = 3\)\./);
+  assert.match(overall, /Single runs \(n = 1, difference only .*\): `lenet-bn` \+0\.15 points\./);
+  assert.match(overall, /004's challenge is 99\.5% test accuracy: `textbook-plus` scores 99\.38% ± 0\.07 \(n = 3\); the one-sided 95% lower bound of its mean is 99\.\d\d% and 0 of 3 seeds reach 99\.5%: not shown to reach it\./);
+  const single = buildCommentary([input(withReference("textbook-plus", [0.9951], 0.995, "ours"), {}, OPT("adam"))]).overall.join("\n");
+  assert.match(single, /scores 99\.51% \(n = 1\), \+0\.01 points from it; one run gives no answer/);
+});
+
+test("commentary: dropout rates against none, rate 1 checked against chance level, sigmoid vs ReLU", () => {
+  const lenet = { arch: "lenet" as const };
+  const sgd: OptimizerConfig = { name: "sgd", lr: 0.01, momentum: 0.5 };
+  const study = { study: "003" };
   const commentary = buildCommentary([
-    input(rows[0]!, lenet, sgd),
-    input(rows[1]!, { ...lenet, dropout: 0.25 }, sgd),
-    input(rows[2]!, { ...lenet, dropout: 0.5 }, sgd),
-    input(rows[3]!, { ...lenet, dropout: 1 }, sgd),
-    input(rows[4]!, { ...lenet, convActivation: "sigmoid" }, sgd),
+    input(row("lenet", [0.9811, 0.979, 0.98], study), lenet, sgd),
+    input(row("lenet-dropout-0.25", [0.9794, 0.9801, 0.9788], study), { ...lenet, dropout: 0.25 }, sgd),
+    input(row("lenet-dropout-1", 0.098, study), { ...lenet, dropout: 1 }, sgd),
+    input(row("lenet-sigmoid", [0.8799, 0.87, 0.875], study), { ...lenet, convActivation: "sigmoid" }, sgd),
   ]);
   const text = commentary.byStudy["003"]!.join("\n");
-  assert.match(text, /rates 0–0\.5 are all within noise of each other \(spread 0\.17 points\)/);
-  assert.match(text, /`lenet-dropout-1` cannot use its input: 9\.80%, chance level \(10%\), as expected/);
-  assert.match(text, /Sigmoid instead of ReLU after the convs \(lenet, SGD \+ momentum 0\.5, 5 epochs\): `lenet-sigmoid` vs `lenet`, 87\.99% vs 98\.11%: −10\.12 points\./);
+  assert.match(text, /dropout 0\.25 instead of none \(lenet, SGD \+ momentum 0\.5, 5 epochs\): .*no detectable difference at n = 3\./);
+  assert.ok(!commentary.comparisons.some((c) => c.a.id === "lenet-dropout-1"), "rate 1 is a different regime, not a rate to compare");
+  assert.match(commentary.checks.join("\n"), /`lenet-dropout-1` \(lenet, SGD \+ momentum 0\.5, 5 epochs\) cannot use its input: 9\.80% \(n = 1\), chance level \(10%\), as expected/);
+  assert.match(text, /Sigmoid instead of ReLU after the convs \(lenet, SGD \+ momentum 0\.5, 5 epochs\): `lenet-sigmoid` .* vs `lenet` .*: `lenet-sigmoid` is lower \(−10\.\d\d points on average\)\./);
 });
 
-test("noise threshold: 0.3 points on the full test set, wider on a small one", () => {
-  assert.equal(noiseThresholdPoints({ accuracy: 0.99, count: 10_000 }, { accuracy: 0.99, count: 10_000 }), 0.3);
-  assert.ok(noiseThresholdPoints({ accuracy: 0.8, count: 200 }, { accuracy: 0.99, count: 10_000 }) > 5);
-});
-
-test("metrics.csv quotes commas and keeps numbers unrounded", () => {
-  const csv = metricsCsv([row("a", 0.123456789, { title: "Simple CNN, Adam", referenceNote: 'the text says "99%+"' })]);
+test("metrics.csv quotes commas, keeps numbers unrounded and lists seeds space-separated", () => {
+  const csv = metricsCsv([row("a", [0.123456789, 0.5], { title: "Simple CNN, Adam", referenceNote: 'the text says "99%+"' })]);
   const [header, line] = csv.trim().split("\n");
   assert.ok(header!.startsWith("id,study,title,architecture,variant,optimizer,optimizer_name,learning_rate"));
   assert.ok(line!.includes('"Simple CNN, Adam"'));
-  assert.ok(line!.includes("0.123456789"));
+  assert.ok(line!.includes(",2,42 43,0.3117283945,"), line);
+  assert.ok(line!.includes(",0.123456789 0.5,"));
   assert.ok(line!.endsWith('"the text says ""99%+"""'));
 });
 
 test("training times: unlike conditions are disclosed, missing records print a dash", () => {
   const rows = [
-    row("alone", 0.99, { concurrentStages: 1, loadAverage: 0.5, trainingSeconds: 60 }),
-    row("shared", 0.98, { concurrentStages: 2, loadAverage: 1.96, trainingSeconds: 90 }),
-    row("unrecorded", 0.97, { trainingSeconds: null, imagesPerSecond: null, concurrentStages: null, loadAverage: null, threads: null }),
+    row("alone", 0.99, { concurrentStages: 1, loadAverage: 0.5, trainingSeconds: 60, trainingSecondsTotal: 60 }),
+    row("shared", 0.98, { concurrentStages: 2, loadAverage: 1.96, trainingSeconds: 90, trainingSecondsTotal: 90 }),
+    row("unrecorded", 0.97, { trainingSeconds: null, trainingSecondsTotal: null, imagesPerSecond: null, concurrentStages: null, loadAverage: null, threads: null }),
   ];
   const commentary = buildCommentary(rows.map((r) => input(r, {}, OPT("adam"))));
   assert.ok(
     commentary.overall.some((sentence) => sentence.startsWith("These times are not all like-for-like: the trainings ran with 1–2 stages at once, load 0.50–1.96")),
     commentary.overall.join("\n"),
   );
-  assert.ok(commentary.overall.some((sentence) => sentence.startsWith("Training took 2 min 30 s in all, from 1 min 00 s (`alone`)")), "the unrecorded row is left out of the sums");
+  assert.ok(commentary.overall.some((sentence) => sentence.startsWith("Training took 2 min 30 s in all (2 runs), from 1 min 00 s (`alone`)")), "the unrecorded row is left out of the sums");
   const markdown = renderReport({ rows, commentary, summaries: [], charts: [], environments: [] });
   assert.match(markdown, /\| `alone` \|.*\| 1 min 00 s \| 500 \| 1 · 0\.50 \| 1 \|/);
   assert.match(markdown, /\| `unrecorded` \|.*\| — \| — \| — \| 1 \|/);
   assert.match(markdown, /In this table they do not all match: 1 at once for `alone`; 2 at once for `shared`\./);
-  assert.match(markdown, /- Total training time: \*\*2 min 30 s\*\* \(the 2 of 3 experiments with recorded times/);
+  assert.match(markdown, /- Total training time: \*\*2 min 30 s\*\* \(every seed of the 2 of 3 experiments with recorded times/);
   assert.match(markdown, /- Training times were measured with 1–2 stages at once, load 0\.50–1\.96/);
 });
