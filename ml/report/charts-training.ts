@@ -172,20 +172,20 @@ function perEpochLineChart(chart: {
     width: 460,
     height: 280,
     data: { values: chart.values },
-    encoding: {
-      x: EPOCH_AXIS,
-      color: { field: "experiment", type: "nominal", title: "Experiment", scale: chart.colors },
-    },
+    encoding: { x: EPOCH_AXIS },
     layer: [
       {
         transform: [{ filter: "datum.high > datum.low" }],
         mark: { type: "area", opacity: 0.18 },
-        encoding: { y: { ...chart.y, field: "low" }, y2: { field: "high" }, detail: { field: "split", type: "nominal" } },
+        // The legend is the lines' (a faded swatch would read as a missing series).
+        encoding: { y: { ...chart.y, field: "low" }, y2: { field: "high" }, color: { field: "experiment", type: "nominal", scale: chart.colors, legend: null }, detail: { field: "split", type: "nominal" } },
       },
       {
         mark: { type: "line", point: { filled: true, size: 60 }, strokeWidth: 2 },
-        encoding: { y: chart.y, ...splitEncodings(chart.showSplit) },
+        encoding: { y: chart.y, color: { field: "experiment", type: "nominal", title: "Experiment", scale: chart.colors }, ...splitEncodings(chart.showSplit) },
       },
     ],
+    // One colour scale, but only the lines' legend.
+    resolve: { legend: { color: "independent" } },
   } as TopLevelSpec;
 }
