@@ -4,7 +4,7 @@
  * experiment, the generated findings and the charts. The first experiment's charts are shown
  * open; the others fold, so the page stays readable with five analysed networks.
  */
-import type { ReportChart } from "./report-document.ts";
+import type { ReportChart } from "./report-parts.ts";
 
 export interface AnalysisReportEntry {
   kind: string;

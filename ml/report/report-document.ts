@@ -1,127 +1,20 @@
 /**
- * report.md: assembled from rows, commentary, layer summaries and the chart manifest. Pure: every
- * input is passed in, so tests build a report from any results without running a stage.
+ * report.md: assembled from rows, commentary, layer summaries and the chart manifest, section by
+ * section (summary-section.ts, comparisons-section.ts, study-section.ts, analyses-section.ts; the
+ * environment and file list here). Pure: every input is passed in, so tests build a report from any
+ * results without running a stage.
  */
-import { type AnalysisReportEntry, analysesSection } from "./analyses-section.ts";
+import { analysesSection } from "./analyses-section.ts";
 import { comparisonsSection } from "./comparisons-section.ts";
-import { formatSeconds, meanSd, percent, signedPoints } from "./format.ts";
-import type { Commentary } from "./commentary.ts";
-import { architectureSections, type SummarySource } from "./layer-summary.ts";
-import { escapeCell, integer, linkTarget, table } from "./markdown.ts";
+import { formatSeconds } from "./format.ts";
+import { code, chartBlock, type ReportInput } from "./report-parts.ts";
+import { integer } from "./markdown.ts";
 import { PROVENANCE_PLACEHOLDER } from "./provenance.ts";
-import type { ExperimentRow } from "./rows.ts";
-import { byConcurrency, conditionsCell, conditionsRange, timedRows } from "./run-conditions.ts";
-import { studyHeading } from "./studies.ts";
+import { conditionsRange, timedRows } from "./run-conditions.ts";
+import { seedsParagraph, summarySection } from "./summary-section.ts";
+import { studySections } from "./study-section.ts";
 
-/** A chart as the report links it: paths relative to report.md. */
-export interface ReportChart {
-  name: string;
-  title: string;
-  scope: "experiment" | "study" | "all";
-  study?: string;
-  experiment?: string;
-  svg: string;
-  png?: string;
-  spec: string;
-}
-
-export interface TrainingEnvironment {
-  id: string;
-  backend: string;
-  versions: Record<string, string>;
-}
-
-export interface ReportInput {
-  rows: readonly ExperimentRow[];
-  commentary: Commentary;
-  summaries: readonly SummarySource[];
-  charts: readonly ReportChart[];
-  environments: readonly TrainingEnvironment[];
-  /** The analysis stages' findings and charts (none when params has no analyses section). */
-  analyses?: readonly AnalysisReportEntry[];
-  renderer?: { vega: string; vegaLite: string; font: string };
-}
-
-const code = (text: string): string => `\`${text}\``;
-function verdictLabel(row: ExperimentRow): string {
-  switch (row.verdict) {
-    case "consistent":
-      return `✅ consistent (n = ${row.n})`;
-    case "above":
-      return `✅ above (n = ${row.n})`;
-    case "below":
-      return `❌ below (n = ${row.n})`;
-    case "single run":
-      return "— single run (difference only)";
-    case "no reference":
-      return "— no published value";
-  }
-}
-
-/** The interval as an accuracy can be: within 0–100% (with two seeds it can reach past both ends). */
-function predictionCell(row: ExperimentRow): string {
-  if (row.predictionLow === null || row.predictionHigh === null) return "—";
-  return `${percent(Math.max(0, row.predictionLow))} – ${percent(Math.min(1, row.predictionHigh))}`;
-}
-
-function reference(row: ExperimentRow): string {
-  return row.referenceAccuracy === null ? "—" : percent(row.referenceAccuracy);
-}
-
-function delta(row: ExperimentRow): string {
-  return row.deltaPoints === null ? "—" : signedPoints(row.deltaPoints);
-}
-
-function chartBlock(chart: ReportChart): string {
-  const links = [chart.png ? `[PNG](${linkTarget(chart.png)})` : null, `[Vega-Lite spec](${linkTarget(chart.spec)})`].filter(Boolean).join(" · ");
-  return `![${escapeCell(chart.title)}](${linkTarget(chart.svg)})\n<sub>${escapeCell(chart.title)} — ${links}</sub>`;
-}
-
-function summaryTable(rows: readonly ExperimentRow[]): string {
-  return table(
-    ["experiment", "study", "test accuracy, mean ± SD (n)", "published", "Δ mean (points)", "95% prediction interval, one more run", "verdict"],
-    rows.map((row) => [code(row.id), row.study, meanSd(row), reference(row), delta(row), predictionCell(row), verdictLabel(row)]),
-    ["left", "left", "right", "right", "right", "right", "left"],
-  );
-}
-
-function studyTable(rows: readonly ExperimentRow[]): string {
-  return table(
-    ["experiment", "architecture", "variant", "optimizer", "epochs × batch", "test accuracy, mean ± SD (n)", "seeds: accuracy", "reference", "Δ mean (points)", "test loss", "training time per run", "images/s", "at once · load", "parameters"],
-    rows.map((row) => [
-      code(row.id),
-      row.architecture,
-      escapeCell(row.variant),
-      escapeCell(row.optimizer),
-      `${row.epochs} × ${row.batchSize ?? "?"}`,
-      `**${meanSd(row)}**`,
-      row.seeds.map((seed, index) => `${seed}: ${percent(row.seedAccuracies[index]!)}`).join("<br>"),
-      reference(row),
-      delta(row),
-      row.testLoss.toFixed(4),
-      row.trainingSeconds === null ? "—" : formatSeconds(row.trainingSeconds),
-      row.imagesPerSecond === null ? "—" : integer(row.imagesPerSecond),
-      conditionsCell(row),
-      integer(row.parameters),
-    ]),
-    ["left", "left", "left", "left", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right"],
-  );
-}
-
-/** The footnote under a study table: what the time columns measured, and whether they compare. */
-function timesNote(rows: readonly ExperimentRow[]): string | null {
-  if (timedRows(rows).length === 0) return null;
-  const groups = byConcurrency(rows);
-  const differing =
-    groups.length > 1
-      ? ` In this table they do not all match: ${groups.map(([count, ids]) => `${count} at once for ${ids.map(code).join(", ")}`).join("; ")}.`
-      : "";
-  return (
-    "<sub>Training time (mean per run over the seeds) and images/s are wall-clock measurements from each training's run record (not its outputs). " +
-    "*At once · load*: the most pipeline stages running on the machine when one of the row's trainings started, itself included, and the highest 1-minute load average then; " +
-    `times compare like-for-like only between rows with the same count and a similar load.${differing}</sub>`
-  );
-}
+export type { ReportChart, ReportInput, TrainingEnvironment } from "./report-parts.ts";
 
 function environmentLines(input: ReportInput, totalSeconds: number): string[] {
   const combos = new Map<string, string[]>();
@@ -151,29 +44,10 @@ function environmentLines(input: ReportInput, totalSeconds: number): string[] {
   return lines;
 }
 
-/** How the runs were made: what a seed changes and what it does not. */
-function seedsParagraph(): string {
-  return (
-    "Each row is one configuration trained with one or more **seeds** (n). A seed changes the weight initialisation, the order of the training images in each epoch, " +
-    "the dropout masks and the random shifts; the validation split stays the study's (its own fixed seed), and every seed is evaluated on the same test set. " +
-    "Accuracy, loss and F1 are means over the seeds; the analyses and each experiment's confusion matrix and per-class F1 use its first seed."
-  );
-}
-
-function verdictParagraph(): string {
-  return (
-    "Verdicts: the published values are single runs, so each is compared with where **one more run of ours** would fall — the 95% prediction interval " +
-    "mean ± t(0.975, n − 1) · s · √(1 + 1/n) over our n seeds (mean ± 0.01 points when every seed scored the same). " +
-    "*Consistent*: the published value lies inside it; *above* / *below*: our runs lie above / below it. " +
-    "A row with one seed shows its difference and no verdict: one run cannot separate a gap from run-to-run variation."
-  );
-}
-
 export function renderReport(input: ReportInput): string {
   const rows = input.rows;
   const studies = [...new Set(rows.map((row) => row.study))];
   const totalSeconds = timedRows(rows).reduce((sum, row) => sum + (row.trainingSecondsTotal ?? row.trainingSeconds), 0);
-  const allCharts = input.charts.filter((chart) => chart.scope === "all");
   const out: string[] = [];
   const push = (...blocks: string[]): void => {
     out.push(...blocks, "");
@@ -189,42 +63,11 @@ export function renderReport(input: ReportInput): string {
   );
   push(seedsParagraph());
 
-  push("## Summary");
-  push(input.commentary.overall.map((sentence) => `- ${sentence}`).join("\n"));
-  push(summaryTable(rows));
-  push(verdictParagraph());
-  for (const chart of allCharts) push(chartBlock(chart));
+  for (const block of summarySection(input)) push(block);
 
   for (const block of comparisonsSection(input.commentary.comparisons, input.commentary.checks)) push(block);
 
-  for (const study of studies) {
-    const members = rows.filter((row) => row.study === study);
-    push(`## ${studyHeading(study)}`);
-    push(
-      members
-        .map((row) => `- ${code(row.id)}: ${escapeCell(row.title)}${row.referenceNote ? ` — published value: ${escapeCell(row.referenceNote)}` : ""}`)
-        .join("\n"),
-    );
-    push(studyTable(members));
-    const note = timesNote(members);
-    if (note) push(note);
-    const sentences = input.commentary.byStudy[study] ?? [];
-    if (sentences.length > 0) push("**What the numbers say**", sentences.map((sentence) => `- ${sentence}`).join("\n"));
-    for (const chart of input.charts.filter((entry) => entry.scope === "study" && entry.study === study)) push(chartBlock(chart));
-    const confusions = members.flatMap((row) => input.charts.filter((chart) => chart.scope === "experiment" && chart.experiment === row.id));
-    if (confusions.length > 0) {
-      push(
-        "<details>",
-        `<summary>Confusion matrices (${confusions.length})</summary>`,
-        "",
-        confusions.map(chartBlock).join("\n\n"),
-        "",
-        "</details>",
-      );
-    }
-    const sources = input.summaries.filter((source) => members.some((row) => row.id === source.id));
-    for (const section of architectureSections(sources)) push(section);
-  }
+  for (const block of studySections(input)) push(block);
 
   for (const block of analysesSection(input.analyses ?? [], chartBlock)) push(block);
 
