@@ -13,8 +13,8 @@
  * file, so stage module paths, code fingerprints and asset URLs are the ones tsx gives. Every project
  * module is bundled once — those only imported with `import()` too, as chunks loaded when first
  * needed — so there is one copy of each (`instanceof` holds between the engine and the code it
- * loads). Packages stay external, loaded by Node as usual. Source maps are on, so stack traces name
- * the .ts files.
+ * loads). Packages stay external, loaded by Node as usual. With --verbose, source maps are on, so
+ * stack traces name the .ts files.
  *
  * When no bundle can be built or stored (a syntax error, a read-only node_modules) or esbuild warns
  * about the code, the entry runs through tsx as `node --import tsx <entry>` would, and tsx reports
@@ -55,7 +55,9 @@ export async function launch(/** @type {string} */ entry) {
     await import(pathToFileURL(entryPath).href);
     return;
   }
-  process.setSourceMapsEnabled(true);
+  // Mapped stack traces cost a scan of every module loaded (10-20 ms a start), and the CLI prints a
+  // stack only with --verbose. (`node --enable-source-maps` maps them always.)
+  if (process.argv.includes("--verbose")) process.setSourceMapsEnabled(true);
   await import(pathToFileURL(main).href);
 }
 

@@ -14,7 +14,8 @@ import { fileURLToPath } from "node:url";
  *   the full grid, whose results take 90 minutes to make;
  * - project: this project's `status` and `run --dry-run` on params.json (all ~98 stages planned and
  *   fingerprinted; needs no results, but reads the params cache a run leaves), `--help` (start-up
- *   and module loading only) and `node -e 0` (Node alone; the tsx row adds --import tsx);
+ *   and module loading only), `node -e 0` (Node alone; the tsx row adds --import tsx) and `status`
+ *   through `npm run pipeline` (npm's own start-up included);
  * - quick: a real no-op `run` of the quick profile (36 stages), when its results are cached here
  *   (`npm run pipeline -- --params params.quick.json -j 2` once, ~2 min); likewise the full grid.
  *
@@ -35,7 +36,7 @@ export type Terminal = "pipe" | "pty";
 
 export interface NoopBenchResult {
   toy: { stages: number; coldSeconds: number; firstBundleStartSeconds: number; noop: Record<`${Start}/${Terminal}`, Timing | string> };
-  project: Record<string, Record<Start, Timing> | string>;
+  project: Record<string, Partial<Record<Start, Timing>> | string>;
   quick: Record<`${Start}/${Terminal}`, Timing> | string;
   fullGrid: Record<`${Start}/${Terminal}`, Timing> | string;
   /** Seconds by difference of medians: where a no-op's time goes. */
@@ -79,6 +80,10 @@ export async function benchEngineNoop(runs = 7): Promise<NoopBenchResult> {
     for (const args of [["--help"], ["status"], ["run", "--dry-run"]]) {
       project[args.join(" ")] = { tsx: timeRuns(commandFor("tsx", pipeline, args), ROOT, "pipe", runs), bundle: timeRuns(commandFor("bundle", pipeline, args), ROOT, "pipe", runs) };
     }
+
+    // npm's own start-up, paid by every `npm run pipeline`: `node pipeline.mjs` (or ./pipeline.mjs) skips it.
+    const npm = spawnSync("npm", ["--version"], { stdio: "ignore" }).status === 0;
+    project["npm run -s pipeline -- status"] = npm ? { bundle: timeRuns(["npm", "run", "-s", "pipeline", "--", "status"], ROOT, "pipe", runs) } : "skipped: npm is not on the PATH";
 
     const noopOf = (paramsFile: string): Record<`${Start}/${Terminal}`, Timing> | string => {
       const notCached = uncachedStages(paramsFile);
