@@ -1,6 +1,6 @@
 /**
  * The shapes of one experiment's settings, shared by the params schema (stages/params-schema.ts),
- * the stages and the ML code. Plain types only: importing this file loads nothing.
+ * the stages and the ML code. Plain types (and one default): importing this file loads nothing.
  */
 
 export type Architecture = "cnn9" | "conv1" | "simple" | "lenet" | "textbook" | "textbook-plus";
@@ -36,6 +36,33 @@ export interface TrainingConfig {
   /** Random shifts of up to this many pixels per training image (0 = no augmentation). */
   augmentShift: number;
 }
+
+/**
+ * How BatchNorm normalises when a network is evaluated. "running-statistics": with the running
+ * mean and variance, as PyTorch's net.eval() does (the usual way). "batch-statistics": each batch
+ * with its own statistics, as a network evaluated in training mode — 002's loop never calls
+ * net.eval(), so its validation and test numbers were measured this way over its loaders' batches
+ * of 64. Networks without BatchNorm give the same numbers either way.
+ */
+export type BatchNormEvaluation = "running-statistics" | "batch-statistics";
+
+/** An experiment's declared evaluation: how BatchNorm evaluates and what is evaluated after each epoch. */
+export interface EvaluationConfig {
+  batchNorm: BatchNormEvaluation;
+  /**
+   * Images per batch in "batch-statistics" mode, where the numbers depend on it (002: 64); null in
+   * "running-statistics" mode, where batching changes speed only (`evaluate.batchSize`).
+   */
+  batchSize: number | null;
+  /**
+   * Also evaluate on the test set after every epoch (as 003's loop does), recorded in history.json
+   * beside the training and validation numbers. Costs one pass over the test set per epoch.
+   */
+  testEachEpoch: boolean;
+}
+
+/** An experiment that declares no evaluation section: eval mode, no per-epoch test pass. */
+export const DEFAULT_EVALUATION: EvaluationConfig = { batchNorm: "running-statistics", batchSize: null, testEachEpoch: false };
 
 export interface Normalization {
   mean: number;

@@ -4,7 +4,7 @@
  * (rows = true class, columns = predicted class, as sklearn's confusion_matrix).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { LossName } from "./config.ts";
+import type { BatchNormEvaluation, EvaluationConfig, LossName } from "./config.ts";
 import { perExampleLoss } from "./loss.ts";
 import { MNIST_CLASSES, MNIST_IMAGE_HEIGHT, MNIST_IMAGE_WIDTH, MNIST_PIXELS } from "./mnist-files.ts";
 import type { MnistModel } from "./models.ts";
@@ -17,8 +17,15 @@ export interface LabeledImages {
 }
 
 export interface InferenceOptions {
-  /** Images per forward pass (memory vs. speed; results do not depend on it). Default 500. */
+  /**
+   * Images per forward pass. Default 500. With running statistics (the default) it trades memory
+   * for speed and results do not depend on it; with `batchNorm: "batch-statistics"` each pass is
+   * one batch BatchNorm normalises with its own statistics, in data order (the last one smaller),
+   * so it is part of the result.
+   */
   batchSize?: number;
+  /** How BatchNorm layers normalise (ml/config.ts). Default "running-statistics" (eval mode). */
+  batchNorm?: BatchNormEvaluation;
   loss?: LossName;
   /** Also return the softmax probabilities (count x 10). */
   keepProbabilities?: boolean;
@@ -53,7 +60,7 @@ export async function runInference(model: MnistModel, data: LabeledImages, opts:
         1,
       ]);
       const y = tf.tensor1d(data.labels.subarray(start, start + n), "int32");
-      const logits = model.predict(x);
+      const logits = opts.batchNorm === "batch-statistics" ? model.forward(x, { training: false, rng: null, batchStatistics: true }) : model.predict(x);
       return [tf.argMax(logits, 1), tf.sum(perExampleLoss(logits, y, opts.loss)), probabilities ? tf.softmax(logits) : null] as const;
     });
     const p = pred.dataSync() as Int32Array;
@@ -96,6 +103,53 @@ export interface ClassificationReport {
 export interface EvaluationReport extends ClassificationReport {
   /** Mean loss per image (cross-entropy on logits). */
   loss: number;
+}
+
+/** Whether the network has BatchNorm layers: only then does the evaluation mode change its numbers. */
+export function hasBatchNorm(model: MnistModel): boolean {
+  return model.layers.some((layer) => layer.summary.type === "BatchNorm");
+}
+
+/** The headline numbers of an evaluation in the mode not declared (metrics.json `otherMode`). */
+export interface OtherModeMetrics {
+  batchNorm: BatchNormEvaluation;
+  accuracy: number;
+  loss: number;
+  macroAvg: AverageMetrics;
+  confusionMatrix: number[][];
+}
+
+/** metrics.json: the report in the declared mode, which mode that is, and the other mode's numbers where they differ. */
+export interface EvaluationMetrics extends EvaluationReport {
+  batchNorm: BatchNormEvaluation;
+  /** The batch BatchNorm normalised over in "batch-statistics" mode; null in eval mode. */
+  batchSize: number | null;
+  /** Eval-mode numbers of a BatchNorm network evaluated with batch statistics. */
+  otherMode?: OtherModeMetrics;
+}
+
+/**
+ * The test report the experiment declares (`evaluation`, default eval mode), plus, for a network
+ * with BatchNorm evaluated with batch statistics, the eval-mode numbers beside it.
+ */
+export async function evaluateInModes(
+  model: MnistModel,
+  data: LabeledImages,
+  evaluation: EvaluationConfig | undefined,
+  opts: Omit<InferenceOptions, "batchNorm" | "keepProbabilities"> = {},
+): Promise<EvaluationMetrics> {
+  if (evaluation?.batchNorm === "batch-statistics") {
+    const report = await evaluateModel(model, data, { ...opts, batchNorm: "batch-statistics", batchSize: evaluation.batchSize ?? undefined });
+    if (!hasBatchNorm(model)) return { ...report, batchNorm: "batch-statistics", batchSize: evaluation.batchSize };
+    const running = await evaluateModel(model, data, { ...opts, batchNorm: "running-statistics" });
+    return {
+      ...report,
+      batchNorm: "batch-statistics",
+      batchSize: evaluation.batchSize,
+      otherMode: { batchNorm: "running-statistics", accuracy: running.accuracy, loss: running.loss, macroAvg: running.macroAvg, confusionMatrix: running.confusionMatrix },
+    };
+  }
+  return { ...(await evaluateModel(model, data, { ...opts, batchNorm: "running-statistics" })), batchNorm: "running-statistics", batchSize: null };
 }
 
 /** Accuracy, loss, classification report and confusion matrix of `model` on `data`. */

@@ -9,11 +9,14 @@
  *
  * Like torch's DataLoader (drop_last=False) the last, smaller batch of an epoch is used.
  * trainLoss / trainAccuracy are averaged over the epoch's images as the network was while it
- * trained (dropout active, weights changing), as 003 reports them; validation runs in eval mode.
+ * trained (dropout active, weights changing), as 003 reports them. Validation after each epoch, and
+ * the test pass after each epoch when `evaluation.testEachEpoch` asks for it (003 printed one), follow
+ * the experiment's declared evaluation (ml/config.ts): eval mode, or BatchNorm with batch statistics
+ * over the declared batches (002's loop).
  */
 import * as tf from "@tensorflow/tfjs";
 import { fillBatch } from "./batches.ts";
-import type { ModelConfig, OptimizerConfig, TrainingConfig } from "./config.ts";
+import { DEFAULT_EVALUATION, type EvaluationConfig, type ModelConfig, type OptimizerConfig, type TrainingConfig } from "./config.ts";
 import { type LabeledImages, runInference } from "./evaluate.ts";
 import { assertLossName, meanLoss } from "./loss.ts";
 import { MNIST_IMAGE_HEIGHT, MNIST_IMAGE_WIDTH, MNIST_PIXELS } from "./mnist-files.ts";
@@ -25,11 +28,15 @@ export interface ExperimentSpec {
   model: ModelConfig;
   optimizer: OptimizerConfig;
   training: TrainingConfig;
+  /** How validation (and the per-epoch test pass) evaluate; default DEFAULT_EVALUATION. */
+  evaluation?: EvaluationConfig;
 }
 
 export interface TrainData {
   train: LabeledImages;
   validation?: LabeledImages | null;
+  /** The test split: needed only when `evaluation.testEachEpoch` is set. */
+  test?: LabeledImages | null;
   /** Normalized value of a black pixel, filled in by augmentShift (LoadedDataset.background). Default 0. */
   background?: number;
 }
@@ -55,6 +62,9 @@ export interface EpochMetrics {
   trainAccuracy: number;
   valLoss?: number;
   valAccuracy?: number;
+  /** After the epoch, on the test set (only with `evaluation.testEachEpoch`). */
+  testLoss?: number;
+  testAccuracy?: number;
 }
 
 /** How long an epoch took: a measurement of this run, different on every rerun. */
@@ -66,6 +76,8 @@ export interface EpochTiming {
   trainSeconds: number;
   /** The validation pass after the epoch (0 without a validation set). */
   validationSeconds: number;
+  /** The test pass after the epoch (0 without `evaluation.testEachEpoch`). */
+  testSeconds: number;
   /** Training throughput (validation excluded). */
   imagesPerSecond: number;
 }
@@ -93,14 +105,14 @@ export interface TrainedHistory {
 
 /** The deterministic part of a history: what a trained result may store as content. */
 export function epochMetrics(record: EpochRecord): EpochMetrics {
-  const { seconds: _seconds, trainSeconds: _train, validationSeconds: _validation, imagesPerSecond: _rate, ...metrics } = record;
+  const { seconds: _seconds, trainSeconds: _train, validationSeconds: _validation, testSeconds: _test, imagesPerSecond: _rate, ...metrics } = record;
   return metrics;
 }
 
 export interface TrainOptions {
   onProgress?: (p: TrainProgress) => void;
   signal?: AbortSignal;
-  /** Batch size of the validation passes (no effect on results). Default 500. */
+  /** Batch size of the validation and test passes in eval mode (no effect on results there). Default 500. */
   evalBatchSize?: number;
 }
 
@@ -113,6 +125,17 @@ export async function trainExperiment(spec: ExperimentSpec, data: TrainData, opt
   }
   assertSeed(seed, "training.seed");
   assertLossName(spec.model.loss);
+  const evaluation = spec.evaluation ?? DEFAULT_EVALUATION;
+  if (evaluation.testEachEpoch && !data.test) throw new Error("evaluation.testEachEpoch is set, but no test split was given to train with");
+  if (evaluation.batchNorm === "batch-statistics" && !(Number.isInteger(evaluation.batchSize) && (evaluation.batchSize ?? 0) >= 2)) {
+    throw new Error(`evaluation.batchSize must be an integer of at least 2 with batch statistics, got ${evaluation.batchSize}`);
+  }
+  const evaluationOptions = {
+    batchSize: evaluation.batchNorm === "batch-statistics" ? evaluation.batchSize! : (opts.evalBatchSize ?? 500),
+    batchNorm: evaluation.batchNorm,
+    loss: spec.model.loss,
+    signal: opts.signal,
+  };
   const train = data.train;
   if (train.count < 1 || train.images.length !== train.count * MNIST_PIXELS || train.labels.length !== train.count) {
     throw new Error(`training data: count ${train.count} does not match ${train.images.length / MNIST_PIXELS} images / ${train.labels.length} labels`);
@@ -157,20 +180,23 @@ export async function trainExperiment(spec: ExperimentSpec, data: TrainData, opt
       const metrics: EpochMetrics = { epoch, trainLoss: lossSum / seen, trainAccuracy: correct / seen };
       const validationStart = performance.now();
       if (data.validation) {
-        const val = await runInference(model, data.validation, {
-          batchSize: opts.evalBatchSize ?? 500,
-          loss: spec.model.loss,
-          signal: opts.signal,
-        });
+        const val = await runInference(model, data.validation, evaluationOptions);
         metrics.valLoss = val.lossSum / data.validation.count;
         metrics.valAccuracy = val.correct / data.validation.count;
+      }
+      const testStart = performance.now();
+      if (evaluation.testEachEpoch && data.test) {
+        const test = await runInference(model, data.test, evaluationOptions);
+        metrics.testLoss = test.lossSum / data.test.count;
+        metrics.testAccuracy = test.correct / data.test.count;
       }
       const end = performance.now();
       history.push({
         ...metrics,
         seconds: (end - epochStart) / 1000,
         trainSeconds,
-        validationSeconds: data.validation ? (end - validationStart) / 1000 : 0,
+        validationSeconds: data.validation ? (testStart - validationStart) / 1000 : 0,
+        testSeconds: evaluation.testEachEpoch ? (end - testStart) / 1000 : 0,
         imagesPerSecond: seen / trainSeconds,
       });
     }

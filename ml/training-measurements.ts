@@ -14,23 +14,27 @@ export type TrainingMeasurements = {
   imagesPerSecond: number;
   /** Seconds spent in the validation passes after each epoch, all epochs together. */
   validationSeconds: number;
+  /** Seconds spent in the per-epoch test passes (`evaluation.testEachEpoch`), all epochs together; 0 without them. */
+  testSeconds: number;
   epochs: EpochTimingMeasurement[];
 };
 
 type EpochTimingMeasurement = { [Key in keyof EpochTiming]: EpochTiming[Key] };
 
 export function trainingMeasurements(result: Pick<TrainResult, "history" | "totalSeconds">): TrainingMeasurements {
-  const epochs = result.history.map(({ epoch, seconds, trainSeconds, validationSeconds, imagesPerSecond }) => ({
+  const epochs = result.history.map(({ epoch, seconds, trainSeconds, validationSeconds, testSeconds, imagesPerSecond }) => ({
     epoch,
     seconds,
     trainSeconds,
     validationSeconds,
+    testSeconds,
     imagesPerSecond,
   }));
   return {
     trainingSeconds: result.totalSeconds,
     imagesPerSecond: mean(epochs.map((epoch) => epoch.imagesPerSecond)),
     validationSeconds: epochs.reduce((sum, epoch) => sum + epoch.validationSeconds, 0),
+    testSeconds: epochs.reduce((sum, epoch) => sum + epoch.testSeconds, 0),
     epochs,
   };
 }
@@ -50,15 +54,19 @@ export function readTrainingMeasurements(measurements: Readonly<Record<string, u
   };
   const epochs = measurements.epochs;
   if (!Array.isArray(epochs)) throw new Error(`${where}: measurement "epochs" should be a list, got ${JSON.stringify(epochs)}; rerun the training with --force to record it again`);
+  // Records made before per-epoch test passes existed have no testSeconds: they ran none.
+  const optional = (value: unknown, field: string): number => (value === undefined ? 0 : number(value, field));
   return {
     trainingSeconds: number(measurements.trainingSeconds, "trainingSeconds"),
     imagesPerSecond: number(measurements.imagesPerSecond, "imagesPerSecond"),
     validationSeconds: number(measurements.validationSeconds, "validationSeconds"),
+    testSeconds: optional(measurements.testSeconds, "testSeconds"),
     epochs: epochs.map((entry: Record<string, unknown>, index) => ({
       epoch: number(entry?.epoch, `epochs[${index}].epoch`),
       seconds: number(entry?.seconds, `epochs[${index}].seconds`),
       trainSeconds: number(entry?.trainSeconds, `epochs[${index}].trainSeconds`),
       validationSeconds: number(entry?.validationSeconds, `epochs[${index}].validationSeconds`),
+      testSeconds: optional(entry?.testSeconds, `epochs[${index}].testSeconds`),
       imagesPerSecond: number(entry?.imagesPerSecond, `epochs[${index}].imagesPerSecond`),
     })),
   };

@@ -1,6 +1,6 @@
 import { type } from "arktype";
 import { PipelineError, formatPath, validateWith } from "../engine/index.ts";
-import type { DatasetConfig, ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
+import { DEFAULT_EVALUATION, type DatasetConfig, type EvaluationConfig, type ModelConfig, type OptimizerConfig, type TrainingConfig } from "../ml/config.ts";
 import { ANALYSIS_KEYS, ANALYSIS_KINDS, type AnalysesParams, type ProjectParams } from "./analysis-params.ts";
 import type { ResolvedExperiment } from "./params.ts";
 
@@ -46,6 +46,14 @@ const trainingFields = {
   "augmentShift?": "0 <= number.integer <= 8",
 } as const;
 
+/** How the experiment is evaluated (ml/config.ts EvaluationConfig); every field optional, DEFAULT_EVALUATION fills the rest. */
+const evaluationFields = {
+  "+": "reject",
+  "batchNorm?": "'running-statistics' | 'batch-statistics'",
+  "batchSize?": "2 <= number.integer <= 10000",
+  "testEachEpoch?": "boolean",
+} as const;
+
 const dataset = type({
   "+": "reject",
   normalize: type({ "+": "reject", mean: "number", std: "number > 0" }).or("null"),
@@ -63,6 +71,7 @@ const experiment = type({
   "model?": modelFields,
   "optimizer?": optimizerFields,
   "training?": trainingFields,
+  "evaluation?": evaluationFields,
 });
 
 const seed = "0 <= number.integer <= 4294967295";
@@ -102,7 +111,7 @@ const document = type({
   "$comment?": "string",
   data: { "+": "reject", source: type({ "+": "reject", kind: "'package'" }).or({ "+": "reject", kind: "'url'", baseUrl: "string" }) },
   datasets: type({ "[string]": dataset }),
-  defaults: { "+": "reject", model: modelFields, optimizer: optimizerFields, training: trainingFields },
+  defaults: { "+": "reject", model: modelFields, optimizer: optimizerFields, training: trainingFields, "evaluation?": evaluationFields },
   evaluate: { "+": "reject", batchSize: "1 <= number.integer <= 10000" },
   "check?": {
     "+": "reject",
@@ -135,6 +144,7 @@ export function parseParams(input: unknown, sourceName: string): ProjectParams {
       optimizer: { ...raw.defaults.optimizer, ...entry.optimizer },
       training,
     };
+    const evaluation = resolveEvaluation({ ...raw.defaults.evaluation, ...entry.evaluation }, at, problems);
     const seedList = resolveSeeds(seedsSpec, merged.training, entry.training ?? {}, at, problems);
     for (const [section, schema] of [["model", resolvedModel], ["optimizer", resolvedOptimizer], ["training", resolvedTraining]] as const) {
       const result = schema(merged[section]);
@@ -153,6 +163,7 @@ export function parseParams(input: unknown, sourceName: string): ProjectParams {
       model: merged.model as ModelConfig,
       optimizer: merged.optimizer as OptimizerConfig,
       training: merged.training as TrainingConfig,
+      evaluation,
       seeds: seedList,
     };
   }
@@ -172,6 +183,27 @@ export function parseParams(input: unknown, sourceName: string): ProjectParams {
     experiments,
     analyses: resolvedAnalyses,
   };
+}
+
+/**
+ * An experiment's evaluation with the defaults filled in. A batch size belongs to batch statistics
+ * only (there it changes the numbers); in eval mode it would be a setting that does nothing.
+ */
+function resolveEvaluation(
+  given: { batchNorm?: EvaluationConfig["batchNorm"]; batchSize?: number; testEachEpoch?: boolean },
+  at: (...rest: string[]) => string,
+  problems: string[],
+): EvaluationConfig {
+  const batchNorm = given.batchNorm ?? DEFAULT_EVALUATION.batchNorm;
+  if (batchNorm === "batch-statistics" && given.batchSize === undefined) {
+    problems.push(`  ${at("evaluation", "batchSize")}: missing — batch statistics depend on the batch, so give its size (002's loaders: 64)`);
+  }
+  if (batchNorm === "running-statistics" && given.batchSize !== undefined) {
+    problems.push(
+      `  ${at("evaluation", "batchSize")}: applies to batchNorm "batch-statistics" only (with running statistics the batch changes speed, not results: that is evaluate.batchSize)`,
+    );
+  }
+  return { batchNorm, batchSize: batchNorm === "batch-statistics" ? (given.batchSize ?? null) : null, testEachEpoch: given.testEachEpoch ?? DEFAULT_EVALUATION.testEachEpoch };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { formatPath } from "../engine/index.ts";
-import type { DatasetConfig, ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
+import type { DatasetConfig, EvaluationConfig, ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
 
 /**
  * The resolved params every stage reads (defaults merged into each experiment), and small helpers
@@ -21,6 +21,8 @@ export interface ResolvedExperiment {
   optimizer: OptimizerConfig;
   /** `seed` is the first (or only) seed: the run analyses use. */
   training: TrainingConfig;
+  /** How it is evaluated: BatchNorm mode, per-epoch test pass (defaults filled in). Read by train and evaluate. */
+  evaluation: EvaluationConfig;
   /**
    * The seeds it is replicated over, one train and evaluate stage each (`train@<id>+seed=<n>`); null
    * when params does not set `seeds`: one run at `training.seed`, named `train@<id>` (stages/replicates.ts).
@@ -44,6 +46,6 @@ export function datasetsInUse(params: Params): string[] {
 }
 
 /** Declared param paths of one experiment's training: not its title or reference, which only the report reads. */
-export function experimentPath(id: string, section: "model" | "optimizer" | "training" | "reference" | "title" | "study" | "seeds"): string {
+export function experimentPath(id: string, section: "model" | "optimizer" | "training" | "evaluation" | "reference" | "title" | "study" | "seeds"): string {
   return formatPath(["experiments", id, section]);
 }

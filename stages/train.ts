@@ -11,8 +11,9 @@ import { seedAxes } from "./replicates.ts";
  * One training stage per experiment and seed (`train@<id>`, or `train@<id>+seed=<n>` for an
  * experiment with `seeds`: stages/replicates.ts), in a process of its own (tfjs on wasm is
  * single-threaded, so `--jobs 2` trains two at once on two cores). It reads the experiment's model,
- * optimizer and training settings only (its seed inside `training`) — editing its title, reference
- * value or the list of other seeds does not retrain it.
+ * optimizer and training settings (its seed inside `training`) and its evaluation (the validation
+ * and per-epoch test passes follow it) — editing its title, reference value or the list of other
+ * seeds does not retrain it.
  */
 export const train = defineSweep<Params>({
   name: "train",
@@ -22,12 +23,13 @@ export const train = defineSweep<Params>({
   axes: (id, params) => seedAxes(id!, params.experiments[id!]!),
   inputs: (point, params) => ({ dataset: `preprocess@${params.experiments[point.item!]!.dataset}` }),
   execution: ML_EXECUTION,
-  params: ({ item: id }) => [experimentPath(id!, "model"), experimentPath(id!, "optimizer"), experimentPath(id!, "training")],
+  params: ({ item: id }) => [experimentPath(id!, "model"), experimentPath(id!, "optimizer"), experimentPath(id!, "training"), experimentPath(id!, "evaluation")],
   async run(context, { item: id }) {
     const spec: ExperimentSpec = {
       model: context.param(experimentPath(id!, "model")),
       optimizer: context.param(experimentPath(id!, "optimizer")),
       training: context.param(experimentPath(id!, "training")),
+      evaluation: context.param(experimentPath(id!, "evaluation")),
     };
     await trainToDirectory(spec, context.input("dataset"), context.outDir, context);
   },
@@ -54,7 +56,7 @@ export async function trainToDirectory(
   const data = await loadDataset(datasetDir);
   const result = await trainExperiment(
     spec,
-    { train: data.train, validation: data.validation, background: data.background },
+    { train: data.train, validation: data.validation, test: spec.evaluation?.testEachEpoch ? data.test : null, background: data.background },
     {
       signal: context?.signal,
       onProgress: (p) =>

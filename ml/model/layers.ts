@@ -41,6 +41,13 @@ export interface ForwardContext {
   training: boolean;
   /** Source of dropout masks; required when training a network with dropout. */
   rng: Rng | null;
+  /**
+   * Outside training only: BatchNorm normalises each batch with that batch's own statistics (biased
+   * variance, as in training) instead of the running ones, and leaves the running ones alone; dropout
+   * stays off. This is a PyTorch network evaluated without net.eval(), as 002's loop does, for
+   * networks without dropout (002's have none). The results then depend on the batch.
+   */
+  batchStatistics?: boolean;
 }
 
 export interface Layer {
@@ -158,7 +165,8 @@ export const BN_EPSILON = 1e-5;
 /**
  * BatchNorm2d (rank-3 input: per channel over N, H, W) or BatchNorm1d (rank-1: per unit over N).
  * Training normalises with the batch's biased variance and updates the running variance with the
- * unbiased one, as torch does; evaluation uses the running statistics.
+ * unbiased one, as torch does; evaluation uses the running statistics, or with `batchStatistics`
+ * the batch's own (without updating the running ones).
  */
 export function batchNorm(name: string): LayerBuilder {
   return (ctx) => {
@@ -174,17 +182,17 @@ export function batchNorm(name: string): LayerBuilder {
       params: [gamma, beta],
       buffers: [runningMean, runningVar],
       apply: (x, fctx) => {
-        if (!fctx.training) {
+        if (!fctx.training && fctx.batchStatistics !== true) {
           return tf.batchNorm(x, runningMean.variable, runningVar.variable, beta.variable, gamma.variable, BN_EPSILON);
         }
         const n = x.size / channels;
-        if (n < 2) throw new Error(`layer ${name}: BatchNorm needs more than one value per channel in training (batch of 1?)`);
+        if (n < 2) throw new Error(`layer ${name}: BatchNorm needs more than one value per channel with batch statistics (batch of 1?)`);
         // By hand rather than tf.moments: moments casts x (a full copy on wasm) and computes
         // x - mean once more; reusing `centered` saves two full-size ops forward and backward.
         const mean = tf.mean(x, axes);
         const centered = tf.sub(x, mean);
         const variance = tf.mean(tf.square(centered), axes);
-        tf.tidy(() => {
+        if (fctx.training) tf.tidy(() => {
           // Not part of the loss: the tape ignores these assignments, gradients are unaffected.
           runningMean.variable.assign(tf.add(tf.mul(runningMean.variable, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
           const unbiased = tf.mul(variance, n / (n - 1));

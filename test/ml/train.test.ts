@@ -143,3 +143,35 @@ test("bad training settings are rejected before any work", async () => {
     /unknown loss "mse"/,
   );
 });
+
+test("the declared evaluation: validation follows its BatchNorm mode, a per-epoch test pass is recorded and timed", async () => {
+  const spec: ExperimentSpec = {
+    model: model("lenet", { batchNorm: true }),
+    optimizer: { name: "sgd", lr: 0.01, momentum: 0.5 },
+    training: training({ epochs: 2 }),
+    evaluation: { batchNorm: "batch-statistics", batchSize: 64, testEachEpoch: true },
+  };
+  const small: TrainData = { train: firstImages(640), validation: ds.validation, test: ds.test, background: ds.background };
+  const result = await trainExperiment(spec, small);
+  const last = result.history.at(-1)!;
+  // What the loop recorded after the last epoch is what evaluating the final network the same way gives.
+  const validation = await evaluateModel(result.model, ds.validation!, { batchNorm: "batch-statistics", batchSize: 64, loss: "log-softmax-nll" });
+  const test = await evaluateModel(result.model, ds.test, { batchNorm: "batch-statistics", batchSize: 64, loss: "log-softmax-nll" });
+  assert.equal(last.valAccuracy, validation.accuracy);
+  assert.ok(Math.abs(last.valLoss! - validation.loss) < 1e-6);
+  assert.equal(last.testAccuracy, test.accuracy);
+  assert.ok(Math.abs(last.testLoss! - test.loss) < 1e-6);
+  const evalMode = await evaluateModel(result.model, ds.validation!, { loss: "log-softmax-nll" });
+  assert.notEqual(evalMode.loss, validation.loss, "eval mode would have recorded other validation numbers");
+  assert.ok(result.history.every((epoch) => epoch.testAccuracy !== undefined && epoch.testSeconds > 0), "a test pass after every epoch, timed");
+  // Timings stay out of the content; the test numbers are content.
+  assert.deepEqual(Object.keys(epochMetrics(last)).sort(), ["epoch", "testAccuracy", "testLoss", "trainAccuracy", "trainLoss", "valAccuracy", "valLoss"]);
+  result.model.dispose();
+
+  // Off by default: no test numbers, no test time.
+  const plain = await trainExperiment({ ...spec, evaluation: undefined, training: training() }, small);
+  assert.equal(plain.history[0]!.testAccuracy, undefined);
+  assert.equal(plain.history[0]!.testSeconds, 0);
+  plain.model.dispose();
+  await assert.rejects(trainExperiment(spec, { ...small, test: null }), /testEachEpoch is set, but no test split/);
+});

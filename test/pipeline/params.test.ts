@@ -67,7 +67,8 @@ test("-S overrides reach keys with dots through brackets and keep strings string
 test("analyses: the default list covers the networks the studies analysed; per-analysis lists and settings resolve", async () => {
   const params = parseParams(await load("params.json"), "params.json");
   assert.ok(params.analyses);
-  assert.deepEqual(params.analyses.occlusion.experiments, ["simple-adam", "simple-adam-bn", "cnn9-adam", "textbook-adam", "conv1-sgd"]);
+  // 002 analysed simple-sgd-bn too (occlusion, half of its filter plots).
+  assert.deepEqual(params.analyses.occlusion.experiments, ["simple-adam", "simple-adam-bn", "simple-sgd-bn", "cnn9-adam", "textbook-adam", "conv1-sgd"]);
   assert.deepEqual(params.analyses.occlusion.settings, { images: 10, patchSizes: [1, 3, 5, 7, 14], stride: 1, fillPixel: 0.5 });
   assert.equal(params.analyses.adversarial.settings.seed, 42, "the shared seed reaches the seeded analyses");
   const document = (await load("params.json")) as any;
@@ -93,10 +94,34 @@ test("analyses: typos, unknown experiments and an empty clamp range are rejected
   document.analyses.adversarial.clampMax = -1;
   document.analyses.filters.experiments = ["lenet", "lenet"];
   assert.throws(() => parseParams(document, "params.json"), (error: Error) => {
-    assert.match(error.message, /analyses\.experiments\[5\]: expected one of the experiments \(.*\), found "simple-adamm"/);
+    assert.match(error.message, /analyses\.experiments\[6\]: expected one of the experiments \(.*\), found "simple-adamm"/);
     assert.match(error.message, /analyses\.misclassified\.experiments\[1\]: expected one of the experiments/);
     assert.match(error.message, /analyses\.adversarial\.clampMax: expected more than clampMin \(0\), found -1/);
     assert.match(error.message, /analyses\.filters\.experiments\[1\]: "lenet" is listed twice/);
+    return true;
+  });
+});
+
+test("evaluation: 002's BatchNorm rows evaluate with batch statistics over 64, 003's rows test after each epoch, the rest as before", async () => {
+  const params = parseParams(await load("params.json"), "params.json");
+  for (const [id, experiment] of Object.entries(params.experiments)) {
+    const studyBatchNorm = experiment.study === "002" && experiment.model.batchNorm;
+    assert.deepEqual(
+      experiment.evaluation,
+      { batchNorm: studyBatchNorm ? "batch-statistics" : "running-statistics", batchSize: studyBatchNorm ? 64 : null, testEachEpoch: experiment.study === "003" },
+      id,
+    );
+  }
+  assert.deepEqual(Object.keys(params.experiments).filter((id) => params.experiments[id]!.evaluation.batchNorm === "batch-statistics").sort(), ["simple-adam-bn", "simple-sgd-bn"]);
+  const document = (await load("params.json")) as any;
+  document.experiments["simple-adam-bn"].evaluation = { batchNorm: "batch-statistics" };
+  document.experiments["simple-sgd"].evaluation = { batchSize: 64 };
+  document.experiments.lenet.evaluation = { testEachEpoch: "yes" };
+  assert.throws(() => parseParams(document, "params.json"), /experiments\.lenet\.evaluation\.testEachEpoch: expected .*boolean/);
+  document.experiments.lenet.evaluation = { testEachEpoch: true };
+  assert.throws(() => parseParams(document, "params.json"), (error: Error) => {
+    assert.match(error.message, /experiments\.simple-adam-bn\.evaluation\.batchSize: missing — batch statistics depend on the batch/);
+    assert.match(error.message, /experiments\.simple-sgd\.evaluation\.batchSize: applies to batchNorm "batch-statistics" only/);
     return true;
   });
 });
