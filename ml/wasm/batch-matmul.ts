@@ -11,7 +11,7 @@
  *
  * So, per call:
  *  - x·W (+ bias) with a W never seen before, and the weight gradient xᵀ·dy: the hand-written
- *    kernel (simd/kernels.wat `matmul`), which reads W or x where they lie, no transpose, no packing.
+ *    register-blocked kernels, which read W or x where they lie, no transpose, no packing.
  *    A W seen before is already packed (evaluation reuses one W for every batch), so it stays with
  *    the stock kernel.
  *  - dy·Wᵀ (input gradient): (W·dyᵀ)ᵀ through XNNPACK, no transpose of W at all (C = A·B ⇔
@@ -22,7 +22,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { type Attrs, type Info, asWasm, dispose, originalKernel, run, transposeLast2, view } from "./kernel-utils.ts";
-import { heapOffset, simdKernels } from "./simd/kernels.ts";
+import { type ConvGeometry, directConv, directFilterGrad } from "./direct-conv.ts";
 
 const plain = (attrs: Attrs | undefined): Attrs => ({ ...attrs, transposeA: false, transposeB: false });
 
@@ -61,19 +61,22 @@ function transposedProduct(wasm: BackendWasm, p: Info, q: Info): Info {
 }
 
 /**
- * (transposeA ? aᵀ : a)·b (+ bias) by the hand-written kernel (simd/kernels.wat `matmul`), which
- * reads b in place: nothing transposed, nothing packed.
+ * (transposeA ? aᵀ : a)·b (+ bias) by the hand-written register-blocked kernels (direct-conv.ts),
+ * which read b in place: nothing transposed, nothing packed. x·W is a 1×1 convolution over a row
+ * of m "pixels" with k channels, xᵀ·dy the filter gradient of that convolution. Both sum in k
+ * (resp. batch) order from the bias (resp. zero).
  */
 function direct(wasm: BackendWasm, a: Info, b: Info, transposeA: boolean, bias?: Info): Info {
   const [rows = 0, cols = 0] = a.shape;
-  const [m, k] = transposeA ? [cols, rows] : [rows, cols];
   const n = b.shape[1] ?? 0;
-  const out = wasm.makeOutput([m, n], "float32");
-  simdKernels(wasm).matmul(
-    heapOffset(wasm, a), heapOffset(wasm, b), heapOffset(wasm, out), bias === undefined ? 0 : heapOffset(wasm, bias),
-    m, k, n, transposeA ? 1 : cols, transposeA ? cols : 1,
-  );
-  return out;
+  const g: ConvGeometry = { n: 1, h: 1, w: rows, c: cols, oh: 1, ow: rows, o: n, fh: 1, fw: 1, sh: 1, sw: 1, top: 0, left: 0 };
+  if (transposeA) {
+    // aᵀ·b = Σ over the batch (a's rows) of a[r, :]ᵀ · b[r, :]: a's columns are the "channels".
+    const dW = directFilterGrad(wasm, view(a, [1, 1, rows, cols]), view(b, [1, 1, rows, n]), g);
+    return view(dW, [cols, n]);
+  }
+  const out = directConv(wasm, view(a, [1, 1, rows, cols]), view(b, [1, 1, cols, n]), g, bias);
+  return view(out, [rows, n]);
 }
 
 /**

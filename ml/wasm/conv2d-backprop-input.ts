@@ -2,17 +2,21 @@
  * Conv2DBackpropInput for wasm, replacing the stock kernel (a naive scalar loop).
  *
  * The input gradient is a "full" convolution of dy with the filter rotated by 180° and with its
- * in/out channels swapped: Wᵀ[i,j,o,c] = W[fh-1-i, fw-1-j, c, o]. For stride s > 1, dy is first
- * dilated (s-1 zeros between its pixels; built as reshape → PadV2 → reshape) so the convolution
- * runs at stride 1. Pads become fh-1-padTop on the top and whatever makes the output exactly
- * inputShape at the bottom. The heavy part then runs in XNNPACK's Conv2D.
+ * in/out channels swapped: Wᵀ[i,j,o,c] = W[fh-1-i, fw-1-j, c, o], with pads fh-1-padTop on the top
+ * and fw-1-padLeft on the left. Two formulations:
+ *  - direct (unit stride): the hand-written register-blocked convolution (direct-conv.ts), which
+ *    turns the filter while packing it. Bit for bit the XNNPACK formulation below (same summation
+ *    order, tested), and faster for every layer of the studies (`npm run bench -- --only kernels`).
+ *  - XNNPACK (stride > 1): dy is first dilated (s-1 zeros between its pixels; built as reshape →
+ *    PadV2 → reshape) so the convolution runs at stride 1, with whatever bottom pad makes the output
+ *    exactly inputShape. The rotated filter is a fresh tensor every call, so XNNPACK repacks it each
+ *    time; it is filter-sized (tiny next to the convolution) and freed with its cached operator.
  *
  * Single-channel inputs (and few channels at stride > 1) stay with the stock kernel; see below.
- * The rotated filter is a fresh tensor every call, so XNNPACK repacks it each time; it is
- * filter-sized (tiny next to the convolution) and freed with its cached operator on dispose.
  */
 import * as tf from "@tensorflow/tfjs";
-import { asWasm, dispose, originalKernel, run, slice, transpose, view, type Info } from "./kernel-utils.ts";
+import { directConv, inputGradientGeometry } from "./direct-conv.ts";
+import { asWasm, assertShape, dispose, originalKernel, run, slice, transpose, view, type Info } from "./kernel-utils.ts";
 
 export const conv2dBackpropInputKernel: tf.KernelFunc = (args) => {
   const { inputs, backend, attrs } = args;
@@ -29,6 +33,11 @@ export const conv2dBackpropInputKernel: tf.KernelFunc = (args) => {
   const [, oh = 0, ow = 0, o = 0] = dy.shape;
   const top = fh - 1 - info.padInfo.top;
   const left = fw - 1 - info.padInfo.left;
+  const direct = dataFormat === "channelsLast" ? inputGradientGeometry(info) : null;
+  if (direct !== null && dy.dtype === "float32" && filter.dtype === "float32") {
+    assertShape("Conv2DBackpropInput", "dy", dy, info.outShape); // the kernel reads it by heap offset
+    return directConv(wasm, dy, filter, direct, undefined, true);
+  }
   // XNNPACK computes output channels in blocks of 8, so an input gradient with 1 channel runs at
   // 1/8 speed, and dilating dy for stride 2 wastes 3/4 of the work: for few channels the stock
   // loop is faster (benchmarked: C=1 always, C=4 at stride 2 a tie). Pads wider than the filter

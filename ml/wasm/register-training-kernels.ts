@@ -3,13 +3,15 @@
  * Call once before training on 'wasm' (idempotent; importing this file registers nothing; works
  * before or after the backend is initialised).
  *
+ *  - Conv2D, FusedConv2D (bias only): a register-blocked kernel beats XNNPACK's. conv2d.ts
  *  - Conv2DBackpropFilter: missing in wasm (no conv net could train). conv2d-backprop-filter.ts
- *  - Conv2DBackpropInput: stock is a scalar loop; now XNNPACK Conv2D. conv2d-backprop-input.ts
+ *  - Conv2DBackpropInput: stock is a scalar loop; now the same blocked kernel. conv2d-backprop-input.ts
  *  - MaxPoolGrad: stock is slow and misroutes windows whose max is ≤ 0. max-pool-grad.ts
  *  - BatchMatMul / _FusedMatMul with transposes: stock falls off XNNPACK. batch-matmul.ts
  *  - Sum / Mean over leading axes (bias grads, BN moments): stock transposes first. reduce-leading.ts
  *  - Slice: stock copies the whole input per slice (batching a dataset). slice.ts
  *  - Identity: stock copies; the gradient tape clones every saved tensor through it. identity.ts
+ *  - Cast to the same dtype: stock copies; ReLU's gradient casts float32 to float32. cast.ts
  *  - SgdUpdate, SgdMomentumUpdate, RmspropUpdate, AdamUpdate: not tfjs kernels but ours, one pass
  *    per optimizer step and parameter instead of up to 13 tensor ops. optimizer-updates.ts
  *
@@ -21,6 +23,8 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm"; // registers the stock wasm kernels we override and call
 import { batchMatMulKernel, fusedMatMulKernel } from "./batch-matmul.ts";
+import { castKernel } from "./cast.ts";
+import { conv2dKernel, fusedConv2dKernel } from "./conv2d.ts";
 import { conv2dBackpropFilterKernel } from "./conv2d-backprop-filter.ts";
 import { conv2dBackpropInputKernel } from "./conv2d-backprop-input.ts";
 import { originalConfig, rememberOriginal } from "./kernel-utils.ts";
@@ -35,6 +39,8 @@ const BACKEND = "wasm";
 const kernels: Record<string, tf.KernelFunc> = {
   BatchMatMul: batchMatMulKernel,
   _FusedMatMul: fusedMatMulKernel,
+  Conv2D: conv2dKernel,
+  FusedConv2D: fusedConv2dKernel,
   Conv2DBackpropFilter: conv2dBackpropFilterKernel,
   Conv2DBackpropInput: conv2dBackpropInputKernel,
   MaxPoolGrad: maxPoolGradKernel,
@@ -42,6 +48,7 @@ const kernels: Record<string, tf.KernelFunc> = {
   Sum: sumKernel,
   Mean: meanKernel,
   Identity: identityKernel,
+  Cast: castKernel,
   SgdUpdate: sgdUpdateKernel,
   SgdMomentumUpdate: sgdMomentumUpdateKernel,
   RmspropUpdate: rmspropUpdateKernel,

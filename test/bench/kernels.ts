@@ -1,15 +1,17 @@
 /**
- * Times the training-relevant kernels on the wasm backend with the stock kernels ("before") and
- * with registerWasmTrainingKernels ("after"), plus one full training step of a small MNIST CNN.
+ * The wasm training kernels against the multiply-add ceiling of this machine, and against the stock
+ * wasm kernels ("stock": XNNPACK where the backend has one; for Conv2DBackpropFilter, which it has
+ * not, our XNNPACK-convolution formulation), plus one full training step of a small MNIST CNN.
  *
- *   npx tsx bench/kernels.ts [--quick] [--only=maxPool]
+ *   node [--experimental-wasm-relaxed-simd] --import tsx test/bench/kernels.ts [--quick] [--only=text]
  *
+ * First the ceiling (simd-ceiling.ts): mul + add, and relaxed_madd. Then per case, alternating
+ * samples of: stock, ours, and, when this Node validates relaxed SIMD, ours assembled with
+ * f32x4.relaxed_madd ("relaxed": measured only; training runs the separate build). A 5 ms ceiling
+ * sample runs between them, so each kernel's fraction of the ceiling is taken under the load it saw.
  * Every sample gets freshly made operands (made outside the timed region), as in training where
- * weights change every step: XNNPACK caches packed weights per tensor, so reusing one weight
- * tensor would hide its repacking cost. Before/after samples alternate, so load from other
- * processes hits both alike; medians are reported. The stock backend has no
- * Conv2DBackpropFilter, so "before" gets our XNNPACK-convolution formulation of it (the one
- * session 3 used for most layers); "after" picks the hand-written direct kernel where it wins.
+ * weights change every step: XNNPACK caches packed weights per tensor, so reusing one weight tensor
+ * would hide its repacking cost. Medians are reported.
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
@@ -18,13 +20,14 @@ import {
   unregisterWasmTrainingKernels,
 } from "../../ml/wasm/register-training-kernels.ts";
 import { conv2dBackpropFilterWith } from "../../ml/wasm/conv2d-backprop-filter.ts";
+import { useMaddVariant } from "../../ml/wasm/simd/kernels.ts";
+import { ceilingSampler, describeCeiling, measureCeiling, relaxedSimdHere, RELAXED_SIMD_FLAG } from "./simd-ceiling.ts";
 
 const quick = process.argv.includes("--quick");
 /** --only=text keeps the cases whose name contains text. */
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
 const MIN_MS = quick ? 300 : 1500;
 const MAX_SAMPLES = 40;
-const BATCH = 64;
 
 interface Case {
   name: string;
@@ -36,11 +39,12 @@ interface Case {
   run: (inputs: tf.Tensor[]) => tf.Tensor | tf.Tensor[] | void;
 }
 
-type Variant = "before" | "after";
+type Variant = "stock" | "ours" | "relaxed";
 
-function use(variant: Variant): void {
+async function use(variant: Variant): Promise<void> {
   registerWasmTrainingKernels();
-  if (variant === "after") return;
+  await useMaddVariant(variant === "relaxed" ? "relaxed" : "separate");
+  if (variant !== "stock") return;
   unregisterWasmTrainingKernels();
   // From the second switch on, unregistering already put this back (it became the remembered "stock").
   if (tf.getKernel("Conv2DBackpropFilter", "wasm") === undefined) {
@@ -60,34 +64,39 @@ function sample(c: Case): number {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Alternating before/after samples; undefined where the stock backend lacks the kernel. */
-function measure(c: Case): Record<Variant, number | undefined> {
-  const times: Record<Variant, number[]> = { before: [], after: [] };
-  const missing = new Set<Variant>();
-  for (const v of ["before", "after"] as const) {
-    use(v);
+interface Measured {
+  ms: Partial<Record<Variant, number>>;
+  /** Median GFLOP/s of the ceiling samples taken between this case's samples. */
+  ceiling: number;
+}
+
+/** Alternating samples of every variant (and of the ceiling); a variant is left out where the stock backend lacks the kernel. */
+async function measure(c: Case, variants: readonly Variant[], ceiling: () => number): Promise<Measured> {
+  const times = new Map<Variant, number[]>(variants.map((v) => [v, []]));
+  const ceilings: number[] = [];
+  const running: Variant[] = [];
+  for (const v of variants) {
+    await use(v);
     try {
       sample(c); // warm-up: first-call allocations, JIT
+      sample(c);
+      running.push(v);
     } catch (e) {
       if (!String(e).includes("not registered")) throw e;
-      missing.add(v);
     }
   }
-  const spent: Record<Variant, number> = { before: 0, after: 0 };
-  const variants = (["before", "after"] as const).filter((v) => !missing.has(v));
-  while (variants.some((v) => times[v].length < 3 || (spent[v] < MIN_MS && times[v].length < MAX_SAMPLES))) {
-    for (const v of variants) {
-      use(v);
+  const spent = new Map<Variant, number>(running.map((v) => [v, 0]));
+  while (running.some((v) => times.get(v)!.length < 3 || (spent.get(v)! < MIN_MS && times.get(v)!.length < MAX_SAMPLES))) {
+    for (const v of running) {
+      await use(v);
       const ms = sample(c);
-      times[v].push(ms);
-      spent[v] += ms;
+      times.get(v)!.push(ms);
+      spent.set(v, spent.get(v)! + ms);
+      ceilings.push(ceiling());
     }
   }
-  registerWasmTrainingKernels();
-  return {
-    before: missing.has("before") ? undefined : median(times.before),
-    after: missing.has("after") ? undefined : median(times.after),
-  };
+  await use("ours");
+  return { ms: Object.fromEntries(running.map((v) => [v, median(times.get(v)!)])), ceiling: median(ceilings) };
 }
 
 const rnd = (shape: number[]): tf.Tensor => tf.randomNormal(shape);
@@ -98,6 +107,7 @@ interface ConvSpec {
   f: [number, number, number, number];
   stride: number;
   pad: "same" | "valid" | number;
+  /** The first layer never needs its input gradient. */
   inputGrad: boolean;
 }
 
@@ -108,13 +118,13 @@ function convCases(s: ConvSpec): Case[] {
   const attrs = { strides: [s.stride, s.stride], pad: s.pad, dataFormat: "NHWC" };
   const cases: Case[] = [
     {
-      name: `conv2d fwd      ${s.label}`,
+      name: `conv fwd + bias  ${s.label}`,
       flops,
-      setup: () => [rnd(s.x), rnd(s.f)],
-      run: ([x, f]) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, s.stride, s.pad as "same"),
+      setup: () => [rnd(s.x), rnd(s.f), rnd([s.f[3]])],
+      run: ([x, f, b]) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, bias: b, strides: s.stride, pad: s.pad as "same" }),
     },
     {
-      name: `backprop filter ${s.label}`,
+      name: `conv dW          ${s.label}`,
       flops,
       setup: () => [rnd(s.x), rnd(dyShape)],
       run: ([x, dy]) =>
@@ -123,7 +133,7 @@ function convCases(s: ConvSpec): Case[] {
   ];
   if (s.inputGrad) {
     cases.push({
-      name: `backprop input  ${s.label}`,
+      name: `conv dx          ${s.label}`,
       flops,
       setup: () => [rnd(dyShape), rnd(s.f)],
       run: ([dy, f]) => tf.engine().runKernel("Conv2DBackpropInput", { dy: dy!, filter: f! }, { ...attrs, inputShape: s.x }) as tf.Tensor,
@@ -132,14 +142,19 @@ function convCases(s: ConvSpec): Case[] {
   return cases;
 }
 
-/** The three matmuls of a Dense layer's training step: y = x·W, dx = dy·Wᵀ, dW = xᵀ·dy. */
+/** The three matmuls of a Dense layer's training step: y = x·W + b, dx = dy·Wᵀ, dW = xᵀ·dy. */
 function denseCases(batch: number, inputs: number, units: number): Case[] {
   const flops = 2 * batch * inputs * units;
-  const l = `${inputs}→${units}`;
+  const l = `${inputs}→${units} (batch ${batch})`;
   return [
-    { name: `dense fwd  x·W   ${l}`, flops, setup: () => [rnd([batch, inputs]), rnd([inputs, units])], run: ([x, w]) => tf.matMul(x!, w!) },
-    { name: `dense dx   dy·Wᵀ ${l}`, flops, setup: () => [rnd([batch, units]), rnd([inputs, units])], run: ([dy, w]) => tf.matMul(dy!, w!, false, true) },
-    { name: `dense dW   xᵀ·dy ${l}`, flops, setup: () => [rnd([batch, inputs]), rnd([batch, units])], run: ([x, dy]) => tf.matMul(x!, dy!, true, false) },
+    {
+      name: `dense x·W + b    ${l}`,
+      flops,
+      setup: () => [rnd([batch, inputs]), rnd([inputs, units]), rnd([units])],
+      run: ([x, w, b]) => tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }),
+    },
+    { name: `dense dy·Wᵀ      ${l}`, flops, setup: () => [rnd([batch, units]), rnd([inputs, units])], run: ([dy, w]) => tf.matMul(dy!, w!, false, true) },
+    { name: `dense xᵀ·dy      ${l}`, flops, setup: () => [rnd([batch, inputs]), rnd([batch, units])], run: ([x, dy]) => tf.matMul(x!, dy!, true, false) },
   ];
 }
 
@@ -159,19 +174,15 @@ function maxPoolGradCase(shape: [number, number, number, number]): Case {
 
 function otherCases(): Case[] {
   return [
-    { name: "bias grad: sum [64,28,28,32] over N,H,W", flops: null, setup: () => [rnd([BATCH, 28, 28, 32])], run: ([x]) => tf.sum(x!, [0, 1, 2]) },
-    { name: "BN moments: mean [64,14,14,32] over N,H,W", flops: null, setup: () => [rnd([BATCH, 14, 14, 32])], run: ([x]) => tf.mean(x!, [0, 1, 2]) },
-    {
-      name: "slice a batch of 64 from [10000,784]",
-      flops: null,
-      setup: () => [rnd([10000, 784])],
-      run: ([x]) => tf.slice(x!, [640, 0], [BATCH, 784]),
-    },
+    { name: "bias grad: sum [64,28,28,32] over N,H,W", flops: null, setup: () => [rnd([64, 28, 28, 32])], run: ([x]) => tf.sum(x!, [0, 1, 2]) },
+    { name: "BN moments: mean [64,14,14,32] over N,H,W", flops: null, setup: () => [rnd([64, 14, 14, 32])], run: ([x]) => tf.mean(x!, [0, 1, 2]) },
+    { name: "ReLU grad: dy·cast(step(x)) [64,28,28,32]", flops: null, setup: () => [rnd([64, 28, 28, 32]), rnd([64, 28, 28, 32])], run: ([dy, x]) => tf.mul(dy!, tf.cast(tf.step(x!), "float32")) },
+    { name: "slice a batch of 64 from [10000,784]", flops: null, setup: () => [rnd([10000, 784])], run: ([x]) => tf.slice(x!, [640, 0], [64, 784]) },
   ];
 }
 
 /** Conv(1→32,3x3,same) ReLU Pool · Conv(32→32,3x3,same) ReLU Pool · Dense(1568→500) ReLU · Dense(500→10). */
-function trainingStepCase(): Case {
+function trainingStepCase(batch: number): Case {
   const init = (shape: number[]) => tf.variable(tf.randomNormal(shape, 0, 0.05));
   const params = {
     c1: init([3, 3, 1, 32]), b1: init([32]),
@@ -181,16 +192,16 @@ function trainingStepCase(): Case {
   };
   const lr = tf.keep(tf.scalar(0.01));
   return {
-    name: `training step (SGD), batch ${BATCH}`,
+    name: `training step (SGD) of simple, batch ${batch}`,
     flops: null,
-    setup: () => [tf.randomUniform([BATCH, 28, 28, 1]), tf.oneHot(tf.randomUniform([BATCH], 0, 10, "int32"), 10)],
+    setup: () => [tf.randomUniform([batch, 28, 28, 1]), tf.oneHot(tf.randomUniform([batch], 0, 10, "int32"), 10)],
     run: ([x, y]) => {
       const loss = (): tf.Scalar => {
         let h = tf.relu(tf.conv2d(x as tf.Tensor4D, params.c1 as tf.Tensor4D, 1, "same").add(params.b1)) as tf.Tensor4D;
         h = tf.maxPool(h, 2, 2, "valid");
         h = tf.relu(tf.conv2d(h, params.c2 as tf.Tensor4D, 1, "same").add(params.b2)) as tf.Tensor4D;
         h = tf.maxPool(h, 2, 2, "valid");
-        const f = tf.relu(tf.matMul(h.reshape([BATCH, 1568]), params.d1).add(params.e1));
+        const f = tf.relu(tf.matMul(h.reshape([batch, 1568]), params.d1).add(params.e1));
         const logits = tf.matMul(f, params.d2).add(params.e2);
         return tf.losses.softmaxCrossEntropy(y!, logits) as tf.Scalar;
       };
@@ -201,48 +212,70 @@ function trainingStepCase(): Case {
   };
 }
 
+/** Every layer of the studies' networks at its study batch size. */
 function buildCases(): Case[] {
-  const b = BATCH;
   return [
-    ...convCases({ label: "3x3 same 1→32   @28", x: [b, 28, 28, 1], f: [3, 3, 1, 32], stride: 1, pad: "same", inputGrad: false }),
-    ...convCases({ label: "3x3 same 32→32  @14", x: [b, 14, 14, 32], f: [3, 3, 32, 32], stride: 1, pad: "same", inputGrad: true }),
-    ...convCases({ label: "3x3 same 32→64  @14", x: [b, 14, 14, 32], f: [3, 3, 32, 64], stride: 1, pad: "same", inputGrad: true }),
-    ...convCases({ label: "3x3 same 64→64  @14", x: [b, 14, 14, 64], f: [3, 3, 64, 64], stride: 1, pad: "same", inputGrad: true }),
-    ...convCases({ label: "9x9 pad4 1→8    @28", x: [b, 28, 28, 1], f: [9, 9, 1, 8], stride: 1, pad: 4, inputGrad: false }),
-    ...convCases({ label: "9x9 pad4 8→16   @28", x: [b, 28, 28, 8], f: [9, 9, 8, 16], stride: 1, pad: 4, inputGrad: true }),
-    ...convCases({ label: "8x8 s2 valid 1→10 @28", x: [b, 28, 28, 1], f: [8, 8, 1, 10], stride: 2, pad: "valid", inputGrad: false }),
-    ...convCases({ label: "5x5 valid 1→20  @28", x: [b, 28, 28, 1], f: [5, 5, 1, 20], stride: 1, pad: "valid", inputGrad: false }),
-    ...convCases({ label: "5x5 valid 20→50 @12", x: [b, 12, 12, 20], f: [5, 5, 20, 50], stride: 1, pad: "valid", inputGrad: true }),
-    maxPoolGradCase([b, 28, 28, 32]),
-    maxPoolGradCase([b, 14, 14, 32]),
-    ...denseCases(b, 1568, 500),
-    ...denseCases(b, 500, 10),
+    // simple, textbook, textbook-plus (batch 64)
+    ...convCases({ label: "3x3 1→32   @28 b64", x: [64, 28, 28, 1], f: [3, 3, 1, 32], stride: 1, pad: "same", inputGrad: false }),
+    ...convCases({ label: "3x3 32→32  @14 b64", x: [64, 14, 14, 32], f: [3, 3, 32, 32], stride: 1, pad: "same", inputGrad: true }),
+    ...convCases({ label: "3x3 32→64  @14 b64", x: [64, 14, 14, 32], f: [3, 3, 32, 64], stride: 1, pad: "same", inputGrad: true }),
+    ...convCases({ label: "3x3 32→32  @28 b64", x: [64, 28, 28, 32], f: [3, 3, 32, 32], stride: 1, pad: "same", inputGrad: true }),
+    ...convCases({ label: "3x3 64→64  @14 b64", x: [64, 14, 14, 64], f: [3, 3, 64, 64], stride: 1, pad: "same", inputGrad: true }),
+    // lenet (batch 64)
+    ...convCases({ label: "5x5 1→20   @28 b64", x: [64, 28, 28, 1], f: [5, 5, 1, 20], stride: 1, pad: "valid", inputGrad: false }),
+    ...convCases({ label: "5x5 20→50  @12 b64", x: [64, 12, 12, 20], f: [5, 5, 20, 50], stride: 1, pad: "valid", inputGrad: true }),
+    // cnn9 (batch 128)
+    ...convCases({ label: "9x9 1→8    @28 b128", x: [128, 28, 28, 1], f: [9, 9, 1, 8], stride: 1, pad: 4, inputGrad: false }),
+    ...convCases({ label: "9x9 8→16   @14 b128", x: [128, 14, 14, 8], f: [9, 9, 8, 16], stride: 1, pad: 4, inputGrad: true }),
+    // conv1 (batch 32)
+    ...convCases({ label: "8x8 s2 1→10 @28 b32", x: [32, 28, 28, 1], f: [8, 8, 1, 10], stride: 2, pad: "valid", inputGrad: false }),
+    maxPoolGradCase([64, 28, 28, 32]),
+    maxPoolGradCase([64, 14, 14, 64]),
+    maxPoolGradCase([128, 28, 28, 8]),
+    ...denseCases(64, 1568, 500),
+    ...denseCases(64, 800, 500),
+    ...denseCases(64, 3136, 128),
+    ...denseCases(64, 500, 10),
+    ...denseCases(32, 1210, 10),
     ...otherCases(),
-    trainingStepCase(),
+    trainingStepCase(64),
   ];
 }
 
-function fmt(ms: number | undefined, flops: number | null): string {
-  if (ms === undefined) return "missing";
-  const rate = flops === null ? "" : ` ${(flops / ms / 1e6).toFixed(1).padStart(5)} GFLOP/s`;
-  return `${ms.toFixed(2).padStart(8)} ms${rate}`;
+function cell(ms: number | undefined, flops: number | null, ceiling?: number): string {
+  if (ms === undefined) return "-";
+  if (flops === null) return `${ms.toFixed(2)} ms`;
+  const rate = flops / ms / 1e6;
+  return `${ms.toFixed(2)} ms ${rate.toFixed(1).padStart(5)}${ceiling === undefined ? "" : ` ${((100 * rate) / ceiling).toFixed(0).padStart(3)}%`}`;
 }
 
 async function main(): Promise<void> {
   await tf.setBackend("wasm");
   await tf.ready();
   const env = tf.env();
-  console.log(`wasm backend, SIMD=${env.getBool("WASM_HAS_SIMD_SUPPORT")}, threads=${env.getBool("WASM_HAS_MULTITHREAD_SUPPORT")}`);
-  console.log(`${"op".padEnd(44)}${"before (stock wasm*)".padStart(26)}${"after".padStart(26)}  speedup`);
-  console.log("* stock has no Conv2DBackpropFilter: 'before' uses our XNNPACK-convolution formulation for it");
+  console.log(`wasm backend, SIMD=${env.getBool("WASM_HAS_SIMD_SUPPORT")}, threads=${env.getBool("WASM_HAS_MULTITHREAD_SUPPORT")} (one thread)`);
+  for (const line of describeCeiling(await measureCeiling())) console.log(line);
+  const relaxed = await relaxedSimdHere();
+  const variants: Variant[] = relaxed ? ["stock", "ours", "relaxed"] : ["stock", "ours"];
+  console.log(
+    `\nms and GFLOP/s per kernel; % = of the mul+add ceiling, sampled between the kernel's own samples (its median in the last column)` +
+      (relaxed ? "" : `\n(no relaxed column: this Node does not validate relaxed SIMD; run it with ${RELAXED_SIMD_FLAG})`),
+  );
+  console.log("stock: XNNPACK (dW: our XNNPACK-convolution formulation; stock wasm has none); ours: the registered training kernels");
+  const head = ["op".padEnd(42), "stock".padStart(22), "ours".padStart(27), "speedup".padStart(8)];
+  if (relaxed) head.push("ours, relaxed_madd".padStart(27));
+  console.log(`${head.join("")}  ceiling`);
+  const ceiling = await ceilingSampler();
   const cases = buildCases().filter((c) => only === undefined || c.name.includes(only));
   for (const c of cases) {
-    const { before, after } = measure(c);
-    const speedup = before !== undefined && after !== undefined ? `${(before / after).toFixed(1)}x` : "";
-    console.log(`${c.name.padEnd(44)}${fmt(before, c.flops).padStart(26)}${fmt(after, c.flops).padStart(26)}  ${speedup}`);
-    if (c.name.startsWith("training step") && before !== undefined && after !== undefined) {
-      const ips = (ms: number) => ((BATCH / ms) * 1000).toFixed(0);
-      console.log(`${"  → images/s".padEnd(44)}${`${ips(before)} (stock + conv filter grad)`.padStart(26)}${ips(after).padStart(26)}`);
+    const { ms, ceiling: peak } = await measure(c, variants, ceiling);
+    const speedup = ms.stock !== undefined && ms.ours !== undefined ? `${(ms.stock / ms.ours).toFixed(1)}x` : "";
+    const row = [c.name.padEnd(42), cell(ms.stock, c.flops).padStart(22), cell(ms.ours, c.flops, peak).padStart(27), speedup.padStart(8)];
+    if (relaxed) row.push(cell(ms.relaxed, c.flops, peak).padStart(27));
+    console.log(`${row.join("")}  ${peak.toFixed(1)}`);
+    if (c.name.startsWith("training step") && ms.stock !== undefined && ms.ours !== undefined) {
+      const ips = (t: number) => `${((64 / t) * 1000).toFixed(0)} images/s`;
+      console.log(`${"  → images/s".padEnd(42)}${ips(ms.stock).padStart(22)}${ips(ms.ours).padStart(27)}`);
     }
   }
 }

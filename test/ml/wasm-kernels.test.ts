@@ -111,11 +111,7 @@ test("conv2d input and filter gradients match cpu", async () => {
 });
 
 test("both Conv2DBackpropFilter formulations match cpu", async () => {
-  const methods = new Set(convCases.map((c) => chooseMethod(convInfo(c))));
-  assert.deepEqual([...methods].sort(), ["conv", "direct"], "the cases exercise both automatically");
-  // The hand-written kernel's 16-, 4- and 1-wide output-channel blocks are all exercised.
-  const widths = new Set(convCases.flatMap((c) => [c.f[3] >= 16, c.f[3] % 16 >= 4, c.f[3] % 4 > 0].flatMap((on, k) => (on ? [k] : []))));
-  assert.deepEqual([...widths].sort(), [0, 1, 2]);
+  assert.ok(convCases.every((c) => chooseMethod(convInfo(c)) === "direct"), "undilated convolutions take the direct kernel");
   try {
     for (const method of ["conv", "direct"] as const) {
       tf.unregisterKernel("Conv2DBackpropFilter", "wasm");

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { binaryUrl, type MemoryKind } from "./binaries.ts";
+import { binaryUrl, type MaddVariant, type MemoryKind } from "./binaries.ts";
 
 /** The exports of kernels.wat; every pointer is a byte offset into the backend's heap. */
 export interface SimdKernels {
@@ -13,11 +13,16 @@ export interface SimdKernels {
     x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
     fh: number, fw: number, sh: number, sw: number, top: number, left: number,
   ): void;
-  conv_filter_grad(
-    x: number, dy: number, dW: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number,
-    fh: number, fw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number,
+  max_pool_grad_2x2(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
+  copy_rows(src: number, srcRowBytes: number, dst: number, dstRowBytes: number, rows: number, rowBytes: number, left: number): void;
+  conv_forward(
+    x: number, w: number, bias: number, y: number, n: number, h: number, wp: number, c: number,
+    oh: number, ow: number, o: number, oStride: number, fh: number, fw: number, sh: number, sw: number, top: number,
   ): void;
-  matmul(a: number, b: number, c: number, bias: number, m: number, k: number, n: number, aRow: number, aCol: number): void;
+  conv_filter_grad(
+    x: number, dy: number, dW: number, n: number, h: number, wp: number, c: number, oh: number, ow: number, o: number,
+    fh: number, fw: number, sh: number, sw: number, top: number, kRows: number,
+  ): void;
   sgd_update(p: number, g: number, pOut: number, n: number, lr: number): void;
   sgd_momentum_update(p: number, g: number, buf: number, pOut: number, bufOut: number, n: number, momentum: number, lr: number): void;
   rmsprop_update(
@@ -30,22 +35,43 @@ export interface SimdKernels {
   ): void;
 }
 
-const modules = new Map<MemoryKind, WebAssembly.Module>();
-const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+const modules = new Map<string, WebAssembly.Module>();
+const instances = new Map<MaddVariant, WeakMap<WebAssembly.Memory, SimdKernels>>();
+let variant: MaddVariant = "separate";
+
+/**
+ * For the kernel benchmark only: run the "relaxed" build (see build.ts) from now on, assembled
+ * here (needs the wabt devDependency, and a Node that validates relaxed SIMD: Node 20 needs
+ * --experimental-wasm-relaxed-simd). Training always runs the committed "separate" build.
+ */
+export async function useMaddVariant(next: MaddVariant): Promise<void> {
+  if (next === "relaxed" && !modules.has("plain/relaxed")) {
+    const { assemble } = await import("./build.ts");
+    for (const kind of ["plain", "shared"] as const) modules.set(`${kind}/relaxed`, new WebAssembly.Module(new Uint8Array(await assemble(kind, "relaxed"))));
+  }
+  variant = next;
+}
+
+function compiled(kind: MemoryKind, madd: MaddVariant): WebAssembly.Module {
+  const key = `${kind}/${madd}`;
+  let module = modules.get(key);
+  if (module === undefined) {
+    module = new WebAssembly.Module(readFileSync(binaryUrl(kind)));
+    modules.set(key, module);
+  }
+  return module;
+}
 
 export function simdKernels(backend: BackendWasm): SimdKernels {
   const memory = backendMemory(backend);
-  let kernels = instances.get(memory);
+  let byMemory = instances.get(variant);
+  if (byMemory === undefined) instances.set(variant, (byMemory = new WeakMap()));
+  let kernels = byMemory.get(memory);
   if (kernels === undefined) {
     const kind: MemoryKind = memory.buffer instanceof SharedArrayBuffer ? "shared" : "plain";
-    let module = modules.get(kind);
-    if (module === undefined) {
-      module = new WebAssembly.Module(readFileSync(binaryUrl(kind)));
-      modules.set(kind, module);
-    }
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    const instance = new WebAssembly.Instance(compiled(kind, variant), { env: { memory } });
     kernels = instance.exports as unknown as SimdKernels;
-    instances.set(memory, kernels);
+    byMemory.set(memory, kernels);
   }
   return kernels;
 }
@@ -55,6 +81,11 @@ export function heapOffset(backend: BackendWasm, info: tf.TensorInfo): number {
   const data = backend.dataIdMap.get(info.dataId);
   if (data === undefined) throw new Error("tensor is not on this wasm backend (disposed?)");
   return data.memoryOffset;
+}
+
+/** Bytes in the backend's heap: a kernel may read up to here. */
+export function heapBytes(backend: BackendWasm): number {
+  return backendMemory(backend).buffer.byteLength;
 }
 
 /**

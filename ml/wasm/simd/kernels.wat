@@ -1,14 +1,15 @@
-;; Hand-written kernels for training on the tfjs wasm backend, where composing the backend's own
-;; kernels costs many passes (MaxPoolGrad) or repacks a big operand every step (the filter gradient
-;; of a thin first layer). They run on the backend's own heap: the memory is imported, and every
-;; pointer is a byte offset of a tensor there. Built to kernels.wasm / kernels-shared.wasm by
-;; build.ts (the threaded backend's memory is shared, the plain one's is not, and a wasm import must
-;; say which). Each function is single-threaded and sums in a fixed order: results do not depend on
-;; the backend's thread count.
+;; Hand-written kernels for training on the tfjs wasm backend: convolutions and Dense products
+;; register-blocked for 128-bit SIMD (XNNPACK's reach about half the multiply-add ceiling on these
+;; shapes, and it repacks a fresh weight every step), MaxPoolGrad in one pass, fused optimizer
+;; updates. They run on the backend's own heap: the memory is imported, and every pointer is a byte
+;; offset of a tensor there. Built by build.ts for a plain or a shared memory (the threaded
+;; backend's; a wasm import must say which) and with each multiply-add variant (MADD, see build.ts).
+;; Each function is single-threaded and sums in a fixed order: results do not depend on the
+;; backend's thread count.
 (module
   (import "env" "memory" (memory 1 @MEMORY_LIMITS@))
 
-;; dx[pos] += g[0] unless pos < 0 (no maximum found): dx already offset by the lane.
+  ;; dx[pos] += g[0] unless pos < 0 (no maximum found): dx already offset by the lane.
   (func $scatter (param $dx i32) (param $pos i32) (param $g i32)
     (local $at i32)
     (if (i32.ge_s (local.get $pos) (i32.const 0)) (then
@@ -116,271 +117,460 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bLoop))))
 
-  ;; Conv2DBackpropFilter, NHWC input, HWIO filter:
-  ;;   dW[i, j, cc, o] += Σ_{b, y, xx} x[b, y·sh + i·dh - top, xx·sw + j·dw - left, cc] · dy[b, y, xx, o]
-  ;; summed over b, then y, then xx. Direct: per image, each (tap, channel) row of dW is a few
-  ;; vectors that stay in registers while the image's dy (oh·ow·O floats, in L1/L2) streams past,
-  ;; so nothing is transposed or packed. Cost ∝ fh·fw·C·O per output pixel. dW must be zeroed.
+  ;; MaxPoolGrad for 2×2 windows at stride 2 without padding (every pool of the studies), NHWC: the
+  ;; windows do not overlap, so each writes its own four pixels of dx, the gradient to its first
+  ;; strict maximum in row-major order starting from -inf (as max_pool_grad) and +0 elsewhere.
+  ;; g + 0 turns a -0 gradient into +0, as max_pool_grad's 0 + g does, so the two agree bit for
+  ;; bit. Pixels no window covers (an odd last row or column) are left alone: zero dx first then.
+  (func (export "max_pool_grad_2x2")
+    (param $x i32) (param $dy i32) (param $dx i32)
+    (param $n i32) (param $h i32) (param $w i32) (param $c i32) (param $oh i32) (param $ow i32)
+    (local $b i32) (local $oy i32) (local $ox i32) (local $ch i32) (local $c4 i32)
+    (local $pixBytes i32) (local $rowBytes i32) (local $p00 i32) (local $p01 i32) (local $p10 i32) (local $p11 i32) (local $g i32)
+    (local $v00 v128) (local $v01 v128) (local $v10 v128) (local $v11 v128) (local $best v128)
+    (local $m00 v128) (local $m01 v128) (local $m10 v128) (local $m11 v128) (local $gv v128)
+    (local $s00 f32) (local $s01 f32) (local $s10 f32) (local $s11 f32) (local $bs f32) (local $win i32) (local $gs f32)
+    (local.set $pixBytes (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $w) (local.get $pixBytes)))
+    (local.set $c4 (i32.and (local.get $c) (i32.const -4)))
+    (local.set $g (local.get $dy))
+    (local.set $b (i32.const 0))
+    (block $bDone (loop $bLoop
+      (br_if $bDone (i32.ge_s (local.get $b) (local.get $n)))
+      (local.set $oy (i32.const 0))
+      (block $oyDone (loop $oyLoop
+        (br_if $oyDone (i32.ge_s (local.get $oy) (local.get $oh)))
+        (local.set $ox (i32.const 0))
+        (block $oxDone (loop $oxLoop
+          (br_if $oxDone (i32.ge_s (local.get $ox) (local.get $ow)))
+          ;; byte offset of the window's top-left pixel, and of its three other pixels
+          (local.set $p00 (i32.add
+            (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (i32.shl (local.get $oy) (i32.const 1))) (local.get $rowBytes))
+            (i32.mul (i32.shl (local.get $ox) (i32.const 1)) (local.get $pixBytes))))
+          (local.set $p01 (i32.add (local.get $p00) (local.get $pixBytes)))
+          (local.set $p10 (i32.add (local.get $p00) (local.get $rowBytes)))
+          (local.set $p11 (i32.add (local.get $p10) (local.get $pixBytes)))
+          (local.set $ch (i32.const 0))
+          (block $ch4Done (loop $ch4Loop
+            (br_if $ch4Done (i32.ge_s (local.get $ch) (local.get $c4)))
+            (local.set $v00 (v128.load (i32.add (local.get $x) (local.get $p00))))
+            (local.set $v01 (v128.load (i32.add (local.get $x) (local.get $p01))))
+            (local.set $v10 (v128.load (i32.add (local.get $x) (local.get $p10))))
+            (local.set $v11 (v128.load (i32.add (local.get $x) (local.get $p11))))
+            ;; m_t: tap t beats every tap before it; the last tap that does holds the first maximum
+            (local.set $m00 (f32x4.gt (local.get $v00) (f32x4.splat (f32.const -inf))))
+            (local.set $best (v128.bitselect (local.get $v00) (f32x4.splat (f32.const -inf)) (local.get $m00)))
+            (local.set $m01 (f32x4.gt (local.get $v01) (local.get $best)))
+            (local.set $best (v128.bitselect (local.get $v01) (local.get $best) (local.get $m01)))
+            (local.set $m10 (f32x4.gt (local.get $v10) (local.get $best)))
+            (local.set $best (v128.bitselect (local.get $v10) (local.get $best) (local.get $m10)))
+            (local.set $m11 (f32x4.gt (local.get $v11) (local.get $best)))
+            (local.set $m10 (v128.andnot (local.get $m10) (local.get $m11)))
+            (local.set $m01 (v128.andnot (local.get $m01) (v128.or (local.get $m10) (local.get $m11))))
+            (local.set $m00 (v128.andnot (local.get $m00) (v128.or (local.get $m01) (v128.or (local.get $m10) (local.get $m11)))))
+            (local.set $gv (f32x4.add (v128.load (local.get $g)) (f32x4.splat (f32.const 0))))
+            (v128.store (i32.add (local.get $dx) (local.get $p00)) (v128.and (local.get $gv) (local.get $m00)))
+            (v128.store (i32.add (local.get $dx) (local.get $p01)) (v128.and (local.get $gv) (local.get $m01)))
+            (v128.store (i32.add (local.get $dx) (local.get $p10)) (v128.and (local.get $gv) (local.get $m10)))
+            (v128.store (i32.add (local.get $dx) (local.get $p11)) (v128.and (local.get $gv) (local.get $m11)))
+            (local.set $p00 (i32.add (local.get $p00) (i32.const 16)))
+            (local.set $p01 (i32.add (local.get $p01) (i32.const 16)))
+            (local.set $p10 (i32.add (local.get $p10) (i32.const 16)))
+            (local.set $p11 (i32.add (local.get $p11) (i32.const 16)))
+            (local.set $g (i32.add (local.get $g) (i32.const 16)))
+            (local.set $ch (i32.add (local.get $ch) (i32.const 4)))
+            (br $ch4Loop)))
+          ;; the last c mod 4 channels one at a time
+          (block $chDone (loop $chLoop
+            (br_if $chDone (i32.ge_s (local.get $ch) (local.get $c)))
+            (local.set $s00 (f32.load (i32.add (local.get $x) (local.get $p00))))
+            (local.set $s01 (f32.load (i32.add (local.get $x) (local.get $p01))))
+            (local.set $s10 (f32.load (i32.add (local.get $x) (local.get $p10))))
+            (local.set $s11 (f32.load (i32.add (local.get $x) (local.get $p11))))
+            (local.set $bs (f32.const -inf))
+            (local.set $win (i32.const -1))
+            (if (f32.gt (local.get $s00) (local.get $bs)) (then (local.set $bs (local.get $s00)) (local.set $win (i32.const 0))))
+            (if (f32.gt (local.get $s01) (local.get $bs)) (then (local.set $bs (local.get $s01)) (local.set $win (i32.const 1))))
+            (if (f32.gt (local.get $s10) (local.get $bs)) (then (local.set $bs (local.get $s10)) (local.set $win (i32.const 2))))
+            (if (f32.gt (local.get $s11) (local.get $bs)) (then (local.set $bs (local.get $s11)) (local.set $win (i32.const 3))))
+            (local.set $gs (f32.add (f32.load (local.get $g)) (f32.const 0)))
+            (f32.store (i32.add (local.get $dx) (local.get $p00)) (select (local.get $gs) (f32.const 0) (i32.eq (local.get $win) (i32.const 0))))
+            (f32.store (i32.add (local.get $dx) (local.get $p01)) (select (local.get $gs) (f32.const 0) (i32.eq (local.get $win) (i32.const 1))))
+            (f32.store (i32.add (local.get $dx) (local.get $p10)) (select (local.get $gs) (f32.const 0) (i32.eq (local.get $win) (i32.const 2))))
+            (f32.store (i32.add (local.get $dx) (local.get $p11)) (select (local.get $gs) (f32.const 0) (i32.eq (local.get $win) (i32.const 3))))
+            (local.set $p00 (i32.add (local.get $p00) (i32.const 4)))
+            (local.set $p01 (i32.add (local.get $p01) (i32.const 4)))
+            (local.set $p10 (i32.add (local.get $p10) (i32.const 4)))
+            (local.set $p11 (i32.add (local.get $p11) (i32.const 4)))
+            (local.set $g (i32.add (local.get $g) (i32.const 4)))
+            (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+            (br $chLoop)))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $oxLoop)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $oyLoop)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bLoop))))
+
+  ;; Copies `rows` runs of rowBytes, one every srcRowBytes from src, to one every dstRowBytes from
+  ;; dst, each at offset `left` bytes, zeroing the rest of each destination row: a convolution's
+  ;; column padding (srcRowBytes = rowBytes), or the first pixels of each output row.
+  (func (export "copy_rows")
+    (param $src i32) (param $srcRowBytes i32) (param $dst i32) (param $dstRowBytes i32)
+    (param $rows i32) (param $rowBytes i32) (param $left i32)
+    (local $r i32) (local $right i32)
+    (local.set $right (i32.sub (i32.sub (local.get $dstRowBytes) (local.get $left)) (local.get $rowBytes)))
+    (local.set $r (i32.const 0))
+    (block $done (loop $row
+      (br_if $done (i32.ge_s (local.get $r) (local.get $rows)))
+      (memory.fill (local.get $dst) (i32.const 0) (local.get $left))
+      (memory.copy (i32.add (local.get $dst) (local.get $left)) (local.get $src) (local.get $rowBytes))
+      (memory.fill (i32.add (i32.add (local.get $dst) (local.get $left)) (local.get $rowBytes)) (i32.const 0) (local.get $right))
+      (local.set $src (i32.add (local.get $src) (local.get $srcRowBytes)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $dstRowBytes)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $row))))
+
+  ;; Convolution as register-blocked products (forward, input gradient, Dense x·W):
+  ;;   y[b, oy, ox, oc] = bias[oc] + Σ_i Σ_{k < fw·c} x[b, oy·sh + i - top, ox·sw·c + k] · w[i, k, oc]
+  ;; x is [n, h, wp, c] with its columns already padded (column 0 is the input's column -left), so
+  ;; the fw·c values a tap row reads for one output pixel lie side by side. Rows outside [0, h) are
+  ;; padding and skipped. w is [fh, fw·c, oStride] (oStride ≥ o, a multiple of 4, zeros beyond o);
+  ;; bias is 0 (none) or oStride floats. Each output sums bias first, then the taps row by row and
+  ;; within a row in (j, c) order, one multiply and one add per tap (MADD). A tile is 4 output
+  ;; pixels of one row × 8 channels (8 accumulators): each weight vector loaded serves 4 pixels,
+  ;; each broadcast pixel value 2 vectors. A row's last tile starts at ow - 4 and recomputes a few
+  ;; pixels (the same sums in the same order), so ow must be ≥ 4 (a caller with narrower rows
+  ;; computes 4 pixels from a wider-padded input and keeps its own). The 4-channel tail stores only
+  ;; the channels below o.
+  (func (export "conv_forward")
+    (param $x i32) (param $w i32) (param $bias i32) (param $y i32)
+    (param $n i32) (param $h i32) (param $wp i32) (param $c i32)
+    (param $oh i32) (param $ow i32) (param $o i32) (param $oStride i32)
+    (param $fh i32) (param $fw i32) (param $sh i32) (param $sw i32) (param $top i32)
+    (local $b i32) (local $oy i32) (local $iy0 i32) (local $i0 i32) (local $i1 i32) (local $i i32)
+    (local $ob i32) (local $t i32) (local $ox0 i32)
+    (local $kBytes i32) (local $pixStep i32) (local $rowBytes i32) (local $wRowBytes i32) (local $wStep i32)
+    (local $oBytes i32) (local $yRow i32) (local $xr i32)
+    (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32) (local $wq i32) (local $xEnd i32) (local $yp i32)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
+    (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
+    (local $w0 v128) (local $w1 v128) (local $s v128) (local $bv0 v128) (local $bv1 v128)
+    (local.set $kBytes (i32.shl (i32.mul (local.get $fw) (local.get $c)) (i32.const 2)))
+    (local.set $pixStep (i32.shl (i32.mul (local.get $sw) (local.get $c)) (i32.const 2)))
+    (local.set $rowBytes (i32.shl (i32.mul (local.get $wp) (local.get $c)) (i32.const 2)))
+    (local.set $wStep (i32.shl (local.get $oStride) (i32.const 2)))
+    (local.set $wRowBytes (i32.mul (i32.mul (local.get $fw) (local.get $c)) (local.get $wStep)))
+    (local.set $oBytes (i32.shl (local.get $o) (i32.const 2)))
+    (local.set $b (i32.const 0))
+    (block $bDone (loop $bLoop
+      (br_if $bDone (i32.ge_s (local.get $b) (local.get $n)))
+      (local.set $oy (i32.const 0))
+      (block $oyDone (loop $oyLoop
+        (br_if $oyDone (i32.ge_s (local.get $oy) (local.get $oh)))
+        ;; taps rows i in [i0, i1) land inside the image
+        (local.set $iy0 (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $top)))
+        (local.set $i0 (i32.const 0))
+        (if (i32.lt_s (local.get $iy0) (i32.const 0)) (then (local.set $i0 (i32.sub (i32.const 0) (local.get $iy0)))))
+        (local.set $i1 (i32.sub (local.get $h) (local.get $iy0)))
+        (if (i32.gt_s (local.get $i1) (local.get $fh)) (then (local.set $i1 (local.get $fh))))
+        (local.set $yRow (i32.add (local.get $y) (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $oh)) (local.get $oy)) (local.get $ow)) (local.get $oBytes))))
+        ;; input row of tap row 0 (may lie outside the image; only rows in [i0, i1) are read)
+        (local.set $xr (i32.add (local.get $x) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $iy0)) (local.get $rowBytes))))
+        (local.set $ob (i32.const 0))
+        ;; 8 channels at a time
+        (block $o8Done (loop $o8Loop
+          (br_if $o8Done (i32.gt_s (i32.add (local.get $ob) (i32.const 8)) (local.get $o)))
+          (if (local.get $bias)
+            (then
+              (local.set $bv0 (v128.load offset=0 (i32.add (local.get $bias) (i32.shl (local.get $ob) (i32.const 2)))))
+              (local.set $bv1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $ob) (i32.const 2))))))
+            (else
+              (local.set $bv0 (v128.const i32x4 0 0 0 0))
+              (local.set $bv1 (v128.const i32x4 0 0 0 0))))
+          (local.set $t (i32.const 0))
+          (block $tDone (loop $tLoop
+            (br_if $tDone (i32.ge_s (local.get $t) (local.get $ow)))
+            (local.set $ox0 (local.get $t))
+            (if (i32.gt_s (i32.add (local.get $ox0) (i32.const 4)) (local.get $ow)) (then (local.set $ox0 (i32.sub (local.get $ow) (i32.const 4)))))
+            (local.set $a00 (local.get $bv0)) (local.set $a01 (local.get $bv1))
+            (local.set $a10 (local.get $bv0)) (local.set $a11 (local.get $bv1))
+            (local.set $a20 (local.get $bv0)) (local.set $a21 (local.get $bv1))
+            (local.set $a30 (local.get $bv0)) (local.set $a31 (local.get $bv1))
+            (local.set $i (local.get $i0))
+            (block $iDone (loop $iLoop
+              (br_if $iDone (i32.ge_s (local.get $i) (local.get $i1)))
+              (local.set $x0 (i32.add (i32.add (local.get $xr) (i32.mul (local.get $i) (local.get $rowBytes))) (i32.mul (local.get $ox0) (local.get $pixStep))))
+              (local.set $x1 (i32.add (local.get $x0) (local.get $pixStep)))
+              (local.set $x2 (i32.add (local.get $x1) (local.get $pixStep)))
+              (local.set $x3 (i32.add (local.get $x2) (local.get $pixStep)))
+              (local.set $xEnd (i32.add (local.get $x0) (local.get $kBytes)))
+              (local.set $wq (i32.add (i32.add (local.get $w) (i32.mul (local.get $i) (local.get $wRowBytes))) (i32.shl (local.get $ob) (i32.const 2))))
+              (loop $k
+                (local.set $w0 (v128.load offset=0 (local.get $wq)))
+                (local.set $w1 (v128.load offset=16 (local.get $wq)))
+                (local.set $s (v128.load32_splat (local.get $x0)))
+                MADD($a00, $s, $w0) MADD($a01, $s, $w1)
+                (local.set $s (v128.load32_splat (local.get $x1)))
+                MADD($a10, $s, $w0) MADD($a11, $s, $w1)
+                (local.set $s (v128.load32_splat (local.get $x2)))
+                MADD($a20, $s, $w0) MADD($a21, $s, $w1)
+                (local.set $s (v128.load32_splat (local.get $x3)))
+                MADD($a30, $s, $w0) MADD($a31, $s, $w1)
+                (local.set $x0 (i32.add (local.get $x0) (i32.const 4)))
+                (local.set $x1 (i32.add (local.get $x1) (i32.const 4)))
+                (local.set $x2 (i32.add (local.get $x2) (i32.const 4)))
+                (local.set $x3 (i32.add (local.get $x3) (i32.const 4)))
+                (local.set $wq (i32.add (local.get $wq) (local.get $wStep)))
+                (br_if $k (i32.lt_u (local.get $x0) (local.get $xEnd))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $iLoop)))
+            (local.set $yp (i32.add (i32.add (local.get $yRow) (i32.mul (local.get $ox0) (local.get $oBytes))) (i32.shl (local.get $ob) (i32.const 2))))
+            (v128.store offset=0 (local.get $yp) (local.get $a00)) (v128.store offset=16 (local.get $yp) (local.get $a01))
+            (local.set $yp (i32.add (local.get $yp) (local.get $oBytes)))
+            (v128.store offset=0 (local.get $yp) (local.get $a10)) (v128.store offset=16 (local.get $yp) (local.get $a11))
+            (local.set $yp (i32.add (local.get $yp) (local.get $oBytes)))
+            (v128.store offset=0 (local.get $yp) (local.get $a20)) (v128.store offset=16 (local.get $yp) (local.get $a21))
+            (local.set $yp (i32.add (local.get $yp) (local.get $oBytes)))
+            (v128.store offset=0 (local.get $yp) (local.get $a30)) (v128.store offset=16 (local.get $yp) (local.get $a31))
+            (local.set $t (i32.add (local.get $t) (i32.const 4)))
+            (br $tLoop)))
+          (local.set $ob (i32.add (local.get $ob) (i32.const 8)))
+          (br $o8Loop)))
+        ;; the remaining channels 4 at a time (the last block may hold fewer than 4)
+        (block $o4Done (loop $o4Loop
+          (br_if $o4Done (i32.ge_s (local.get $ob) (local.get $o)))
+          (if (local.get $bias)
+            (then (local.set $bv0 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $ob) (i32.const 2))))))
+            (else (local.set $bv0 (v128.const i32x4 0 0 0 0))))
+          (local.set $t (i32.const 0))
+          (block $t4Done (loop $t4Loop
+            (br_if $t4Done (i32.ge_s (local.get $t) (local.get $ow)))
+            (local.set $ox0 (local.get $t))
+            (if (i32.gt_s (i32.add (local.get $ox0) (i32.const 4)) (local.get $ow)) (then (local.set $ox0 (i32.sub (local.get $ow) (i32.const 4)))))
+            (local.set $a00 (local.get $bv0)) (local.set $a10 (local.get $bv0))
+            (local.set $a20 (local.get $bv0)) (local.set $a30 (local.get $bv0))
+            (local.set $i (local.get $i0))
+            (block $i4Done (loop $i4Loop
+              (br_if $i4Done (i32.ge_s (local.get $i) (local.get $i1)))
+              (local.set $x0 (i32.add (i32.add (local.get $xr) (i32.mul (local.get $i) (local.get $rowBytes))) (i32.mul (local.get $ox0) (local.get $pixStep))))
+              (local.set $x1 (i32.add (local.get $x0) (local.get $pixStep)))
+              (local.set $x2 (i32.add (local.get $x1) (local.get $pixStep)))
+              (local.set $x3 (i32.add (local.get $x2) (local.get $pixStep)))
+              (local.set $xEnd (i32.add (local.get $x0) (local.get $kBytes)))
+              (local.set $wq (i32.add (i32.add (local.get $w) (i32.mul (local.get $i) (local.get $wRowBytes))) (i32.shl (local.get $ob) (i32.const 2))))
+              (loop $k4
+                (local.set $w0 (v128.load (local.get $wq)))
+                (local.set $s (v128.load32_splat (local.get $x0)))
+                MADD($a00, $s, $w0)
+                (local.set $s (v128.load32_splat (local.get $x1)))
+                MADD($a10, $s, $w0)
+                (local.set $s (v128.load32_splat (local.get $x2)))
+                MADD($a20, $s, $w0)
+                (local.set $s (v128.load32_splat (local.get $x3)))
+                MADD($a30, $s, $w0)
+                (local.set $x0 (i32.add (local.get $x0) (i32.const 4)))
+                (local.set $x1 (i32.add (local.get $x1) (i32.const 4)))
+                (local.set $x2 (i32.add (local.get $x2) (i32.const 4)))
+                (local.set $x3 (i32.add (local.get $x3) (i32.const 4)))
+                (local.set $wq (i32.add (local.get $wq) (local.get $wStep)))
+                (br_if $k4 (i32.lt_u (local.get $x0) (local.get $xEnd))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $i4Loop)))
+            (local.set $yp (i32.add (i32.add (local.get $yRow) (i32.mul (local.get $ox0) (local.get $oBytes))) (i32.shl (local.get $ob) (i32.const 2))))
+            (call $storePart (local.get $yp) (local.get $a00) (i32.sub (local.get $o) (local.get $ob)))
+            (local.set $yp (i32.add (local.get $yp) (local.get $oBytes)))
+            (call $storePart (local.get $yp) (local.get $a10) (i32.sub (local.get $o) (local.get $ob)))
+            (local.set $yp (i32.add (local.get $yp) (local.get $oBytes)))
+            (call $storePart (local.get $yp) (local.get $a20) (i32.sub (local.get $o) (local.get $ob)))
+            (local.set $yp (i32.add (local.get $yp) (local.get $oBytes)))
+            (call $storePart (local.get $yp) (local.get $a30) (i32.sub (local.get $o) (local.get $ob)))
+            (local.set $t (i32.add (local.get $t) (i32.const 4)))
+            (br $t4Loop)))
+          (local.set $ob (i32.add (local.get $ob) (i32.const 4)))
+          (br $o4Loop)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $oyLoop)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bLoop))))
+
+  ;; Stores the first min(count, 4) lanes of v at addr (a channel block cut short by the tensor's end).
+  (func $storePart (param $addr i32) (param $v v128) (param $count i32)
+    (if (i32.ge_s (local.get $count) (i32.const 4)) (then (v128.store (local.get $addr) (local.get $v)) (return)))
+    (if (i32.ge_s (local.get $count) (i32.const 2))
+      (then
+        (v128.store64_lane 0 (local.get $addr) (local.get $v))
+        (if (i32.eq (local.get $count) (i32.const 3)) (then (v128.store32_lane offset=8 2 (local.get $addr) (local.get $v)))))
+      (else (v128.store32_lane 0 (local.get $addr) (local.get $v)))))
+
+  ;; Conv2DBackpropFilter (and a Dense layer's xᵀ·dy), register-blocked:
+  ;;   dW[i, k, oc] += Σ_{b, y, xx} x[b, y·sh + i - top, xx·sw·c + k] · dy[b, y, xx, oc]
+  ;; with x column-padded as for conv_forward ([n, h, wp, c]), dW [fh, kRows, o] (zeroed by the
+  ;; caller; kRows a multiple of 4, ≥ fw·c: rows k ≥ fw·c take products with whatever follows a
+  ;; tap row's values in x, up to 12 bytes past it, and the caller drops them) and dy [n, oh, ow, o].
+  ;; Every element sums over b, then y, then xx, one MADD per term, accumulating in dW from one
+  ;; image to the next (as conv_filter_grad does). Rows of padding are skipped; padded columns add
+  ;; products with zero. A tile is 4 consecutive k (4 neighbouring values of x, broadcast) × 8
+  ;; channels of dy (8 accumulators): each dy vector serves 4 taps. Tiles of dy channels are
+  ;; outermost per tap row, so a tile's strip of the image's dy stays in L1 while every k passes
+  ;; over it. The last channels go 4 at a time (a block cut short by o reads past it, into the next
+  ;; pixel's channels or up to 12 bytes past dy, but stores only the channels below o).
   (func (export "conv_filter_grad")
     (param $x i32) (param $dy i32) (param $dW i32)
-    (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+    (param $n i32) (param $h i32) (param $wp i32) (param $c i32)
     (param $oh i32) (param $ow i32) (param $o i32)
-    (param $fh i32) (param $fw i32) (param $sh i32) (param $sw i32)
-    (param $dh i32) (param $dw i32) (param $top i32) (param $left i32)
-    (local $b i32) (local $i i32) (local $j i32) (local $cc i32)
-    (local $yoff i32) (local $y0 i32) (local $y1 i32) (local $xoff i32) (local $x0 i32) (local $x1 i32)
-    (local $oBytes i32) (local $xStep i32) (local $xRowStep i32) (local $dyRowStep i32) (local $rowLen i32)
-    (local $row i32) (local $xRow0 i32) (local $dyRow0 i32) (local $ob i32)
-    (local $xr i32) (local $dr i32) (local $dEnd i32) (local $xp i32) (local $dyp i32) (local $end i32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s v128) (local $f f32)
+    (param $fh i32) (param $fw i32) (param $sh i32) (param $sw i32) (param $top i32) (param $kRows i32)
+    (local $b i32) (local $i i32) (local $yLo i32) (local $yHi i32) (local $y0 i32) (local $y1 i32) (local $y i32) (local $iy i32) (local $chunk i32)
+    (local $kb i32) (local $ob i32) (local $cnt i32) (local $oBytes i32) (local $pixStep i32) (local $rowBytes i32) (local $dyRowBytes i32)
+    (local $xRow i32) (local $dyRow i32) (local $dwRow i32) (local $dwp i32)
+    (local $xp i32) (local $dyp i32) (local $dyEnd i32)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
+    (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
+    (local $d0 v128) (local $d1 v128) (local $s v128)
     (local.set $oBytes (i32.shl (local.get $o) (i32.const 2)))
-    (local.set $xStep (i32.shl (i32.mul (local.get $sw) (local.get $c)) (i32.const 2)))
-    (local.set $xRowStep (i32.shl (i32.mul (i32.mul (local.get $sh) (local.get $w)) (local.get $c)) (i32.const 2)))
-    (local.set $dyRowStep (i32.mul (local.get $ow) (local.get $oBytes)))
+    (local.set $pixStep (i32.shl (i32.mul (local.get $sw) (local.get $c)) (i32.const 2)))
+    (local.set $rowBytes (i32.shl (i32.mul (local.get $wp) (local.get $c)) (i32.const 2)))
+    (local.set $dyRowBytes (i32.mul (local.get $ow) (local.get $oBytes)))
+    (local.set $chunk (i32.div_u (i32.const 64) (local.get $ow)))
+    (if (i32.eqz (local.get $chunk)) (then (local.set $chunk (i32.const 1))))
     (local.set $b (i32.const 0))
     (block $bDone (loop $bLoop
       (br_if $bDone (i32.ge_s (local.get $b) (local.get $n)))
       (local.set $i (i32.const 0))
       (block $iDone (loop $iLoop
         (br_if $iDone (i32.ge_s (local.get $i) (local.get $fh)))
-        ;; output rows whose tap row i lands inside the image: [y0, y1)
-        (local.set $yoff (i32.sub (i32.mul (local.get $i) (local.get $dh)) (local.get $top)))
-        (local.set $y0 (i32.const 0))
+        ;; output rows y in [yLo, yHi) whose tap row i lands inside the image
+        (local.set $yLo (i32.const 0))
         (block $y0Done (loop $y0Loop
-          (br_if $y0Done (i32.ge_s (local.get $y0) (local.get $oh)))
-          (br_if $y0Done (i32.ge_s (i32.add (i32.mul (local.get $y0) (local.get $sh)) (local.get $yoff)) (i32.const 0)))
-          (local.set $y0 (i32.add (local.get $y0) (i32.const 1)))
+          (br_if $y0Done (i32.ge_s (local.get $yLo) (local.get $oh)))
+          (br_if $y0Done (i32.ge_s (i32.sub (i32.add (i32.mul (local.get $yLo) (local.get $sh)) (local.get $i)) (local.get $top)) (i32.const 0)))
+          (local.set $yLo (i32.add (local.get $yLo) (i32.const 1)))
           (br $y0Loop)))
-        (local.set $y1 (local.get $oh))
+        (local.set $yHi (local.get $oh))
         (block $y1Done (loop $y1Loop
-          (br_if $y1Done (i32.le_s (local.get $y1) (local.get $y0)))
-          (br_if $y1Done (i32.lt_s (i32.add (i32.mul (i32.sub (local.get $y1) (i32.const 1)) (local.get $sh)) (local.get $yoff)) (local.get $h)))
-          (local.set $y1 (i32.sub (local.get $y1) (i32.const 1)))
+          (br_if $y1Done (i32.le_s (local.get $yHi) (local.get $yLo)))
+          (br_if $y1Done (i32.lt_s (i32.sub (i32.add (i32.mul (i32.sub (local.get $yHi) (i32.const 1)) (local.get $sh)) (local.get $i)) (local.get $top)) (local.get $h)))
+          (local.set $yHi (i32.sub (local.get $yHi) (i32.const 1)))
           (br $y1Loop)))
-        (if (i32.gt_s (local.get $y1) (local.get $y0)) (then
-          (local.set $j (i32.const 0))
-          (block $jDone (loop $jLoop
-            (br_if $jDone (i32.ge_s (local.get $j) (local.get $fw)))
-            ;; output columns whose tap column j lands inside the image: [x0, x1)
-            (local.set $xoff (i32.sub (i32.mul (local.get $j) (local.get $dw)) (local.get $left)))
-            (local.set $x0 (i32.const 0))
-            (block $x0Done (loop $x0Loop
-              (br_if $x0Done (i32.ge_s (local.get $x0) (local.get $ow)))
-              (br_if $x0Done (i32.ge_s (i32.add (i32.mul (local.get $x0) (local.get $sw)) (local.get $xoff)) (i32.const 0)))
-              (local.set $x0 (i32.add (local.get $x0) (i32.const 1)))
-              (br $x0Loop)))
-            (local.set $x1 (local.get $ow))
-            (block $x1Done (loop $x1Loop
-              (br_if $x1Done (i32.le_s (local.get $x1) (local.get $x0)))
-              (br_if $x1Done (i32.lt_s (i32.add (i32.mul (i32.sub (local.get $x1) (i32.const 1)) (local.get $sw)) (local.get $xoff)) (local.get $w)))
-              (local.set $x1 (i32.sub (local.get $x1) (i32.const 1)))
-              (br $x1Loop)))
-            (if (i32.gt_s (local.get $x1) (local.get $x0)) (then
-              (local.set $rowLen (i32.mul (i32.sub (local.get $x1) (local.get $x0)) (local.get $oBytes)))
-              (local.set $dyRow0 (i32.add (local.get $dy) (i32.mul
-                (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $oh)) (local.get $y0)) (local.get $ow)) (local.get $x0))
-                (local.get $oBytes))))
-              (local.set $dEnd (i32.add (local.get $dyRow0) (i32.mul (i32.sub (local.get $y1) (local.get $y0)) (local.get $dyRowStep))))
-              (local.set $cc (i32.const 0))
-              (block $ccDone (loop $ccLoop
-                (br_if $ccDone (i32.ge_s (local.get $cc) (local.get $c)))
-                (local.set $row (i32.add (local.get $dW)
-                  (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $fw)) (local.get $j)) (local.get $c)) (local.get $cc)) (local.get $oBytes))))
-                ;; x at (b, y0·sh + yoff, x0·sw + xoff, cc)
-                (local.set $xRow0 (i32.add (local.get $x) (i32.shl
-                  (i32.add (i32.mul
-                    (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (i32.add (i32.mul (local.get $y0) (local.get $sh)) (local.get $yoff))) (local.get $w))
-                      (i32.add (i32.mul (local.get $x0) (local.get $sw)) (local.get $xoff)))
-                    (local.get $c)) (local.get $cc))
-                  (i32.const 2))))
-                (local.set $ob (i32.const 0))
-                ;; 16 output channels at a time: four independent accumulators share one splat
-                (block $o16Done (loop $o16Loop
-                  (br_if $o16Done (i32.gt_s (i32.add (local.get $ob) (i32.const 64)) (local.get $oBytes)))
-                  (local.set $a0 (v128.load offset=0 (i32.add (local.get $row) (local.get $ob))))
-                  (local.set $a1 (v128.load offset=16 (i32.add (local.get $row) (local.get $ob))))
-                  (local.set $a2 (v128.load offset=32 (i32.add (local.get $row) (local.get $ob))))
-                  (local.set $a3 (v128.load offset=48 (i32.add (local.get $row) (local.get $ob))))
-                  (local.set $xr (local.get $xRow0))
-                  (local.set $dr (i32.add (local.get $dyRow0) (local.get $ob)))
-                  (loop $y16
-                    (local.set $xp (local.get $xr))
-                    (local.set $dyp (local.get $dr))
-                    (local.set $end (i32.add (local.get $dr) (local.get $rowLen)))
-                    (loop $p16
-                      (local.set $s (f32x4.splat (f32.load (local.get $xp))))
-                      (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $dyp)))))
-                      (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $dyp)))))
-                      (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $dyp)))))
-                      (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $dyp)))))
-                      (local.set $xp (i32.add (local.get $xp) (local.get $xStep)))
+        (local.set $dwRow (i32.add (local.get $dW) (i32.mul (i32.mul (local.get $i) (local.get $kRows)) (local.get $oBytes))))
+        ;; a few output rows [y0, y1) at a time, ~64 pixels: their strips of x and dy stay in L1
+        ;; whatever the channel count's stride does to cache sets
+        (local.set $y0 (local.get $yLo))
+        (block $chunkDone (loop $chunkLoop
+        (br_if $chunkDone (i32.ge_s (local.get $y0) (local.get $yHi)))
+        (local.set $y1 (i32.add (local.get $y0) (local.get $chunk)))
+        (if (i32.gt_s (local.get $y1) (local.get $yHi)) (then (local.set $y1 (local.get $yHi))))
+        ;; x of (b, tap row i at output row y0, column 0) and dy of (b, y0, 0)
+        (local.set $iy (i32.sub (i32.add (i32.mul (local.get $y0) (local.get $sh)) (local.get $i)) (local.get $top)))
+        (local.set $xRow (i32.add (local.get $x) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $iy)) (local.get $rowBytes))))
+        (local.set $dyRow (i32.add (local.get $dy) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $oh)) (local.get $y0)) (local.get $dyRowBytes))))
+        (block $chunkBody
+          (local.set $ob (i32.const 0))
+          (block $obDone (loop $obLoop
+            (br_if $obDone (i32.ge_s (local.get $ob) (local.get $o)))
+            (local.set $cnt (i32.sub (local.get $o) (local.get $ob)))
+            (if (i32.ge_s (local.get $cnt) (i32.const 8))
+              (then
+                ;; 4 k × 8 channels
+                (local.set $kb (i32.const 0))
+                (block $kbDone (loop $kbLoop
+                  (br_if $kbDone (i32.ge_s (local.get $kb) (local.get $kRows)))
+                  (local.set $dwp (i32.add (local.get $dwRow) (i32.add (i32.mul (local.get $kb) (local.get $oBytes)) (i32.shl (local.get $ob) (i32.const 2)))))
+                  (local.set $a00 (v128.load offset=0 (local.get $dwp))) (local.set $a01 (v128.load offset=16 (local.get $dwp)))
+                  (local.set $a10 (v128.load offset=0 (i32.add (local.get $dwp) (local.get $oBytes)))) (local.set $a11 (v128.load offset=16 (i32.add (local.get $dwp) (local.get $oBytes))))
+                  (local.set $a20 (v128.load offset=0 (i32.add (local.get $dwp) (i32.shl (local.get $oBytes) (i32.const 1))))) (local.set $a21 (v128.load offset=16 (i32.add (local.get $dwp) (i32.shl (local.get $oBytes) (i32.const 1)))))
+                  (local.set $a30 (v128.load offset=0 (i32.add (local.get $dwp) (i32.mul (local.get $oBytes) (i32.const 3))))) (local.set $a31 (v128.load offset=16 (i32.add (local.get $dwp) (i32.mul (local.get $oBytes) (i32.const 3)))))
+                  (local.set $y (local.get $y0))
+                  (local.set $xp (i32.add (local.get $xRow) (i32.shl (local.get $kb) (i32.const 2))))
+                  (local.set $dyp (i32.add (local.get $dyRow) (i32.shl (local.get $ob) (i32.const 2))))
+                  (loop $yLoop
+                    (local.set $dyEnd (i32.add (local.get $dyp) (local.get $dyRowBytes)))
+                    (loop $px
+                      (local.set $d0 (v128.load offset=0 (local.get $dyp)))
+                      (local.set $d1 (v128.load offset=16 (local.get $dyp)))
+                      (local.set $s (v128.load32_splat offset=0 (local.get $xp)))
+                      MADD($a00, $s, $d0) MADD($a01, $s, $d1)
+                      (local.set $s (v128.load32_splat offset=4 (local.get $xp)))
+                      MADD($a10, $s, $d0) MADD($a11, $s, $d1)
+                      (local.set $s (v128.load32_splat offset=8 (local.get $xp)))
+                      MADD($a20, $s, $d0) MADD($a21, $s, $d1)
+                      (local.set $s (v128.load32_splat offset=12 (local.get $xp)))
+                      MADD($a30, $s, $d0) MADD($a31, $s, $d1)
+                      (local.set $xp (i32.add (local.get $xp) (local.get $pixStep)))
                       (local.set $dyp (i32.add (local.get $dyp) (local.get $oBytes)))
-                      (br_if $p16 (i32.lt_u (local.get $dyp) (local.get $end))))
-                    (local.set $xr (i32.add (local.get $xr) (local.get $xRowStep)))
-                    (local.set $dr (i32.add (local.get $dr) (local.get $dyRowStep)))
-                    (br_if $y16 (i32.lt_u (local.get $dr) (i32.add (local.get $dEnd) (local.get $ob)))))
-                  (v128.store offset=0 (i32.add (local.get $row) (local.get $ob)) (local.get $a0))
-                  (v128.store offset=16 (i32.add (local.get $row) (local.get $ob)) (local.get $a1))
-                  (v128.store offset=32 (i32.add (local.get $row) (local.get $ob)) (local.get $a2))
-                  (v128.store offset=48 (i32.add (local.get $row) (local.get $ob)) (local.get $a3))
-                  (local.set $ob (i32.add (local.get $ob) (i32.const 64)))
-                  (br $o16Loop)))
-                ;; the remaining output channels, 4 at a time
-                (block $o4Done (loop $o4Loop
-                  (br_if $o4Done (i32.gt_s (i32.add (local.get $ob) (i32.const 16)) (local.get $oBytes)))
-                  (local.set $a0 (v128.load (i32.add (local.get $row) (local.get $ob))))
-                  (local.set $xr (local.get $xRow0))
-                  (local.set $dr (i32.add (local.get $dyRow0) (local.get $ob)))
-                  (loop $y4
-                    (local.set $xp (local.get $xr))
-                    (local.set $dyp (local.get $dr))
-                    (local.set $end (i32.add (local.get $dr) (local.get $rowLen)))
-                    (loop $p4
-                      (local.set $a0 (f32x4.add (local.get $a0)
-                        (f32x4.mul (f32x4.splat (f32.load (local.get $xp))) (v128.load (local.get $dyp)))))
-                      (local.set $xp (i32.add (local.get $xp) (local.get $xStep)))
+                      (br_if $px (i32.lt_u (local.get $dyp) (local.get $dyEnd))))
+                    ;; next output row: x moves sh input rows from this row's start, dy is already there
+                    (local.set $xp (i32.add (i32.sub (local.get $xp) (i32.mul (local.get $ow) (local.get $pixStep))) (i32.mul (local.get $sh) (local.get $rowBytes))))
+                    (local.set $y (i32.add (local.get $y) (i32.const 1)))
+                    (br_if $yLoop (i32.lt_s (local.get $y) (local.get $y1))))
+                  (v128.store offset=0 (local.get $dwp) (local.get $a00)) (v128.store offset=16 (local.get $dwp) (local.get $a01))
+                  (local.set $dwp (i32.add (local.get $dwp) (local.get $oBytes)))
+                  (v128.store offset=0 (local.get $dwp) (local.get $a10)) (v128.store offset=16 (local.get $dwp) (local.get $a11))
+                  (local.set $dwp (i32.add (local.get $dwp) (local.get $oBytes)))
+                  (v128.store offset=0 (local.get $dwp) (local.get $a20)) (v128.store offset=16 (local.get $dwp) (local.get $a21))
+                  (local.set $dwp (i32.add (local.get $dwp) (local.get $oBytes)))
+                  (v128.store offset=0 (local.get $dwp) (local.get $a30)) (v128.store offset=16 (local.get $dwp) (local.get $a31))
+                  (local.set $kb (i32.add (local.get $kb) (i32.const 4)))
+                  (br $kbLoop)))
+                (local.set $ob (i32.add (local.get $ob) (i32.const 8))))
+              (else
+                ;; fewer than 8 channels left: 4 k × 4 channels (the block may hold fewer than 4)
+                (local.set $kb (i32.const 0))
+                (block $kb4Done (loop $kb4Loop
+                  (br_if $kb4Done (i32.ge_s (local.get $kb) (local.get $kRows)))
+                  (local.set $dwp (i32.add (local.get $dwRow) (i32.add (i32.mul (local.get $kb) (local.get $oBytes)) (i32.shl (local.get $ob) (i32.const 2)))))
+                  (local.set $a00 (call $loadPart (local.get $dwp) (local.get $cnt)))
+                  (local.set $a10 (call $loadPart (i32.add (local.get $dwp) (local.get $oBytes)) (local.get $cnt)))
+                  (local.set $a20 (call $loadPart (i32.add (local.get $dwp) (i32.shl (local.get $oBytes) (i32.const 1))) (local.get $cnt)))
+                  (local.set $a30 (call $loadPart (i32.add (local.get $dwp) (i32.mul (local.get $oBytes) (i32.const 3))) (local.get $cnt)))
+                  (local.set $y (local.get $y0))
+                  (local.set $xp (i32.add (local.get $xRow) (i32.shl (local.get $kb) (i32.const 2))))
+                  (local.set $dyp (i32.add (local.get $dyRow) (i32.shl (local.get $ob) (i32.const 2))))
+                  (loop $yLoop4
+                    (local.set $dyEnd (i32.add (local.get $dyp) (local.get $dyRowBytes)))
+                    (loop $px4
+                      (local.set $d0 (v128.load (local.get $dyp)))
+                      (local.set $s (v128.load32_splat offset=0 (local.get $xp)))
+                      MADD($a00, $s, $d0)
+                      (local.set $s (v128.load32_splat offset=4 (local.get $xp)))
+                      MADD($a10, $s, $d0)
+                      (local.set $s (v128.load32_splat offset=8 (local.get $xp)))
+                      MADD($a20, $s, $d0)
+                      (local.set $s (v128.load32_splat offset=12 (local.get $xp)))
+                      MADD($a30, $s, $d0)
+                      (local.set $xp (i32.add (local.get $xp) (local.get $pixStep)))
                       (local.set $dyp (i32.add (local.get $dyp) (local.get $oBytes)))
-                      (br_if $p4 (i32.lt_u (local.get $dyp) (local.get $end))))
-                    (local.set $xr (i32.add (local.get $xr) (local.get $xRowStep)))
-                    (local.set $dr (i32.add (local.get $dr) (local.get $dyRowStep)))
-                    (br_if $y4 (i32.lt_u (local.get $dr) (i32.add (local.get $dEnd) (local.get $ob)))))
-                  (v128.store (i32.add (local.get $row) (local.get $ob)) (local.get $a0))
-                  (local.set $ob (i32.add (local.get $ob) (i32.const 16)))
-                  (br $o4Loop)))
-                ;; and the last O mod 4, one at a time
-                (block $o1Done (loop $o1Loop
-                  (br_if $o1Done (i32.ge_s (local.get $ob) (local.get $oBytes)))
-                  (local.set $f (f32.load (i32.add (local.get $row) (local.get $ob))))
-                  (local.set $xr (local.get $xRow0))
-                  (local.set $dr (i32.add (local.get $dyRow0) (local.get $ob)))
-                  (loop $y1
-                    (local.set $xp (local.get $xr))
-                    (local.set $dyp (local.get $dr))
-                    (local.set $end (i32.add (local.get $dr) (local.get $rowLen)))
-                    (loop $p1
-                      (local.set $f (f32.add (local.get $f) (f32.mul (f32.load (local.get $xp)) (f32.load (local.get $dyp)))))
-                      (local.set $xp (i32.add (local.get $xp) (local.get $xStep)))
-                      (local.set $dyp (i32.add (local.get $dyp) (local.get $oBytes)))
-                      (br_if $p1 (i32.lt_u (local.get $dyp) (local.get $end))))
-                    (local.set $xr (i32.add (local.get $xr) (local.get $xRowStep)))
-                    (local.set $dr (i32.add (local.get $dr) (local.get $dyRowStep)))
-                    (br_if $y1 (i32.lt_u (local.get $dr) (i32.add (local.get $dEnd) (local.get $ob)))))
-                  (f32.store (i32.add (local.get $row) (local.get $ob)) (local.get $f))
-                  (local.set $ob (i32.add (local.get $ob) (i32.const 4)))
-                  (br $o1Loop)))
-                (local.set $cc (i32.add (local.get $cc) (i32.const 1)))
-                (br $ccLoop)))))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $jLoop)))))
+                      (br_if $px4 (i32.lt_u (local.get $dyp) (local.get $dyEnd))))
+                    (local.set $xp (i32.add (i32.sub (local.get $xp) (i32.mul (local.get $ow) (local.get $pixStep))) (i32.mul (local.get $sh) (local.get $rowBytes))))
+                    (local.set $y (i32.add (local.get $y) (i32.const 1)))
+                    (br_if $yLoop4 (i32.lt_s (local.get $y) (local.get $y1))))
+                  (call $storePart (local.get $dwp) (local.get $a00) (local.get $cnt))
+                  (local.set $dwp (i32.add (local.get $dwp) (local.get $oBytes)))
+                  (call $storePart (local.get $dwp) (local.get $a10) (local.get $cnt))
+                  (local.set $dwp (i32.add (local.get $dwp) (local.get $oBytes)))
+                  (call $storePart (local.get $dwp) (local.get $a20) (local.get $cnt))
+                  (local.set $dwp (i32.add (local.get $dwp) (local.get $oBytes)))
+                  (call $storePart (local.get $dwp) (local.get $a30) (local.get $cnt))
+                  (local.set $kb (i32.add (local.get $kb) (i32.const 4)))
+                  (br $kb4Loop)))
+                (local.set $ob (i32.add (local.get $ob) (i32.const 4)))))
+            (br $obLoop))))
+        (local.set $y0 (local.get $y1))
+        (br $chunkLoop)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $iLoop)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bLoop))))
 
-  ;; A Dense layer's products: c[i, j] = bias[j] + Σ_kk a(i, kk) · b[kk, j], summed over kk in
-  ;; order, with a(i, kk) = a[i·aRow + kk·aCol] (so x·W is aRow = k, aCol = 1 and the weight
-  ;; gradient xᵀ·dy is aRow = 1, aCol = batch) and b, c row-major. bias = 0: none. Column blocks
-  ;; outermost, so a block's strip of b (k·64 bytes) stays in cache while every row of a passes;
-  ;; b is read in place, never packed (XNNPACK repacks a fresh weight on every call).
-  (func (export "matmul")
-    (param $a i32) (param $b i32) (param $c i32) (param $bias i32)
-    (param $m i32) (param $k i32) (param $n i32) (param $aRow i32) (param $aCol i32)
-    (local $j i32) (local $i i32) (local $ap i32) (local $bp i32) (local $bEnd i32) (local $cp i32)
-    (local $nBytes i32) (local $aRowBytes i32) (local $aColBytes i32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s v128) (local $f f32)
-    (local.set $nBytes (i32.shl (local.get $n) (i32.const 2)))
-    (local.set $aRowBytes (i32.shl (local.get $aRow) (i32.const 2)))
-    (local.set $aColBytes (i32.shl (local.get $aCol) (i32.const 2)))
-    (local.set $j (i32.const 0)) ;; byte offset of the column block
-    ;; 16 columns at a time
-    (block $j16Done (loop $j16Loop
-      (br_if $j16Done (i32.gt_s (i32.add (local.get $j) (i32.const 64)) (local.get $nBytes)))
-      (local.set $i (i32.const 0))
-      (block $iDone (loop $iLoop
-        (br_if $iDone (i32.ge_s (local.get $i) (local.get $m)))
-        (if (local.get $bias)
-          (then
-            (local.set $a0 (v128.load offset=0 (i32.add (local.get $bias) (local.get $j))))
-            (local.set $a1 (v128.load offset=16 (i32.add (local.get $bias) (local.get $j))))
-            (local.set $a2 (v128.load offset=32 (i32.add (local.get $bias) (local.get $j))))
-            (local.set $a3 (v128.load offset=48 (i32.add (local.get $bias) (local.get $j)))))
-          (else
-            (local.set $a0 (v128.const i32x4 0 0 0 0))
-            (local.set $a1 (v128.const i32x4 0 0 0 0))
-            (local.set $a2 (v128.const i32x4 0 0 0 0))
-            (local.set $a3 (v128.const i32x4 0 0 0 0))))
-        (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRowBytes))))
-        (local.set $bp (i32.add (local.get $b) (local.get $j)))
-        (local.set $bEnd (i32.add (local.get $bp) (i32.mul (local.get $k) (local.get $nBytes))))
-        (block $kDone16
-          (br_if $kDone16 (i32.ge_u (local.get $bp) (local.get $bEnd)))
-          (loop $k16
-            (local.set $s (f32x4.splat (f32.load (local.get $ap))))
-            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
-            (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
-            (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
-            (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
-            (local.set $ap (i32.add (local.get $ap) (local.get $aColBytes)))
-            (local.set $bp (i32.add (local.get $bp) (local.get $nBytes)))
-            (br_if $k16 (i32.lt_u (local.get $bp) (local.get $bEnd)))))
-        (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nBytes))) (local.get $j)))
-        (v128.store offset=0 (local.get $cp) (local.get $a0))
-        (v128.store offset=16 (local.get $cp) (local.get $a1))
-        (v128.store offset=32 (local.get $cp) (local.get $a2))
-        (v128.store offset=48 (local.get $cp) (local.get $a3))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $iLoop)))
-      (local.set $j (i32.add (local.get $j) (i32.const 64)))
-      (br $j16Loop)))
-    ;; then 4 columns at a time
-    (block $j4Done (loop $j4Loop
-      (br_if $j4Done (i32.gt_s (i32.add (local.get $j) (i32.const 16)) (local.get $nBytes)))
-      (local.set $i (i32.const 0))
-      (block $i4Done (loop $i4Loop
-        (br_if $i4Done (i32.ge_s (local.get $i) (local.get $m)))
-        (if (local.get $bias)
-          (then (local.set $a0 (v128.load (i32.add (local.get $bias) (local.get $j)))))
-          (else (local.set $a0 (v128.const i32x4 0 0 0 0))))
-        (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRowBytes))))
-        (local.set $bp (i32.add (local.get $b) (local.get $j)))
-        (local.set $bEnd (i32.add (local.get $bp) (i32.mul (local.get $k) (local.get $nBytes))))
-        (block $kDone4
-          (br_if $kDone4 (i32.ge_u (local.get $bp) (local.get $bEnd)))
-          (loop $k4
-            (local.set $a0 (f32x4.add (local.get $a0)
-              (f32x4.mul (f32x4.splat (f32.load (local.get $ap))) (v128.load (local.get $bp)))))
-            (local.set $ap (i32.add (local.get $ap) (local.get $aColBytes)))
-            (local.set $bp (i32.add (local.get $bp) (local.get $nBytes)))
-            (br_if $k4 (i32.lt_u (local.get $bp) (local.get $bEnd)))))
-        (v128.store (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nBytes))) (local.get $j)) (local.get $a0))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $i4Loop)))
-      (local.set $j (i32.add (local.get $j) (i32.const 16)))
-      (br $j4Loop)))
-    ;; and the last n mod 4 columns one at a time
-    (block $j1Done (loop $j1Loop
-      (br_if $j1Done (i32.ge_s (local.get $j) (local.get $nBytes)))
-      (local.set $i (i32.const 0))
-      (block $i1Done (loop $i1Loop
-        (br_if $i1Done (i32.ge_s (local.get $i) (local.get $m)))
-        (if (local.get $bias)
-          (then (local.set $f (f32.load (i32.add (local.get $bias) (local.get $j)))))
-          (else (local.set $f (f32.const 0))))
-        (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRowBytes))))
-        (local.set $bp (i32.add (local.get $b) (local.get $j)))
-        (local.set $bEnd (i32.add (local.get $bp) (i32.mul (local.get $k) (local.get $nBytes))))
-        (block $kDone1
-          (br_if $kDone1 (i32.ge_u (local.get $bp) (local.get $bEnd)))
-          (loop $k1
-            (local.set $f (f32.add (local.get $f) (f32.mul (f32.load (local.get $ap)) (f32.load (local.get $bp)))))
-            (local.set $ap (i32.add (local.get $ap) (local.get $aColBytes)))
-            (local.set $bp (i32.add (local.get $bp) (local.get $nBytes)))
-            (br_if $k1 (i32.lt_u (local.get $bp) (local.get $bEnd)))))
-        (f32.store (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nBytes))) (local.get $j)) (local.get $f))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $i1Loop)))
-      (local.set $j (i32.add (local.get $j) (i32.const 4)))
-      (br $j1Loop))))
+  ;; Loads the first min(count, 4) lanes at addr, the others zero (the counterpart of $storePart).
+  (func $loadPart (param $addr i32) (param $count i32) (result v128)
+    (if (i32.ge_s (local.get $count) (i32.const 4)) (then (return (v128.load (local.get $addr)))))
+    (if (i32.ge_s (local.get $count) (i32.const 2))
+      (then
+        (if (i32.eq (local.get $count) (i32.const 3))
+          (then (return (v128.load32_lane offset=8 2 (local.get $addr) (v128.load64_zero (local.get $addr))))))
+        (return (v128.load64_zero (local.get $addr)))))
+    (v128.load32_zero (local.get $addr)))
 
   ;; Optimizer updates, fused: one pass instead of one tensor op per arithmetic step. Each does the
   ;; f32 operations of ml/optimizers.ts's tensor formulation in the same order, so the results are

@@ -1,0 +1,204 @@
+/**
+ * Convolutions on the hand-written, register-blocked kernel (simd/kernels.wat `conv_forward`):
+ * the forward pass (Conv2D, FusedConv2D with a bias) and the input gradient, which is a forward
+ * convolution of dy with the filter turned by 180° and its channels swapped.
+ *
+ * The kernel wants the input's columns padded, so that a tap row of one output pixel is one run of
+ * fw·C floats (`copy_rows`, a copy of the input), and its filter's output channels a multiple of 4
+ * (a packed copy, only when they are not, or when the filter must be turned). Rows of padding are
+ * skipped rather than stored. It computes 4 output pixels of a row at a time: narrower rows are
+ * computed 4 wide from a wider-padded input, and their own pixels copied out. Each output sums its
+ * bias, then the taps row by row, in (column, channel) order, as XNNPACK's convolution does;
+ * test/ml/wasm-direct-conv.test.ts compares the two bit for bit.
+ *
+ * The filter gradient (`conv_filter_grad`) reads the same padded input and dy as they are.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { dispose, type Info } from "./kernel-utils.ts";
+import { heapBytes, heapOffset, simdKernels } from "./simd/kernels.ts";
+
+/** What the kernel computes: an input [n, h, w, c] convolved to [n, oh, ow, o] with pads top/left. */
+export interface ConvGeometry {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  oh: number;
+  ow: number;
+  o: number;
+  fh: number;
+  fw: number;
+  sh: number;
+  sw: number;
+  top: number;
+  left: number;
+}
+
+/** conv_forward computes 4 output pixels of a row at a time. */
+const TILE_WIDTH = 4;
+
+const roundUp4 = (v: number): number => Math.ceil(v / 4) * 4;
+
+export function forwardGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
+  return {
+    n: info.batchSize, h: info.inHeight, w: info.inWidth, c: info.inChannels,
+    oh: info.outHeight, ow: info.outWidth, o: info.outChannels,
+    fh: info.filterHeight, fw: info.filterWidth, sh: info.strideHeight, sw: info.strideWidth,
+    top: info.padInfo.top, left: info.padInfo.left,
+  };
+}
+
+/**
+ * The input gradient of a stride-1 convolution as a forward one: dy [n, oh, ow, o] convolved with
+ * the turned filter gives dx [n, h, w, c]; the pads become fh-1-top and fw-1-left. Null when the
+ * forward convolution is strided or dilated, or its pads are wider than its filter.
+ */
+export function inputGradientGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry | null {
+  const top = info.filterHeight - 1 - info.padInfo.top;
+  const left = info.filterWidth - 1 - info.padInfo.left;
+  const unit = info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1;
+  if (!unit || top < 0 || left < 0) return null;
+  return {
+    n: info.batchSize, h: info.outHeight, w: info.outWidth, c: info.outChannels,
+    oh: info.inHeight, ow: info.inWidth, o: info.inChannels,
+    fh: info.filterHeight, fw: info.filterWidth, sh: 1, sw: 1, top, left,
+  };
+}
+
+/** Input columns the taps reach: the left pad, the input, and as far right as the last tap. */
+function paddedWidth(g: ConvGeometry): number {
+  return Math.max(g.left + g.w, (g.ow - 1) * g.sw + g.fw);
+}
+
+/** x with its columns padded for the kernels (a new buffer, listed in temps), or x itself if it needs none. */
+function padColumns(wasm: BackendWasm, x: Info, g: ConvGeometry, temps: Info[]): Info {
+  const wp = paddedWidth(g);
+  if (g.left === 0 && wp === g.w) return x;
+  const padded = wasm.makeOutput([g.n, g.h, wp, g.c], "float32");
+  temps.push(padded);
+  const rowBytes = g.w * g.c * 4;
+  simdKernels(wasm).copy_rows(heapOffset(wasm, x), rowBytes, heapOffset(wasm, padded), wp * g.c * 4, g.n * g.h, rowBytes, g.left * g.c * 4);
+  return padded;
+}
+
+/**
+ * A tensor the kernel may read up to `bytes` past the end of: itself when the heap goes on that far
+ * (it always does but at the very top of the heap), else a copy with room (listed in temps).
+ */
+function withSlack(wasm: BackendWasm, info: Info, bytes: number, temps: Info[]): Info {
+  const size = info.shape.reduce((a, b) => a * b, 1);
+  if (heapOffset(wasm, info) + size * 4 + bytes <= heapBytes(wasm)) return info;
+  const copy = wasm.makeOutput([size + Math.ceil(bytes / 4)], "float32");
+  temps.push(copy);
+  (wasm.typedArrayFromHeap(copy) as Float32Array).set(wasm.typedArrayFromHeap(info) as Float32Array);
+  return copy;
+}
+
+/**
+ * dW [fh, fw, c, o] of the convolution x → dy (simd/kernels.wat `conv_filter_grad`). The
+ * kernel computes a tap row's fw·c rows of dW 4 at a time; when fw·c is not a multiple of 4 it
+ * writes a scratch dW with the rows rounded up, reading up to 12 bytes past each tap row's values
+ * (past x's end for the last one), and the extra rows are dropped.
+ */
+export function directFilterGrad(wasm: BackendWasm, x: Info, dy: Info, g: ConvGeometry): Info {
+  const temps: Info[] = [];
+  try {
+    const k = g.fw * g.c;
+    const kRows = roundUp4(k);
+    const padded = withSlack(wasm, padColumns(wasm, x, g, temps), (kRows - k) * 4, temps);
+    const dyRead = g.o % 4 === 0 ? dy : withSlack(wasm, dy, 12, temps);
+    const dW = wasm.makeOutput([g.fh, g.fw, g.c, g.o], "float32");
+    temps.push(dW); // until it is returned
+    let target = dW;
+    if (kRows !== k) {
+      target = wasm.makeOutput([g.fh, kRows, g.o], "float32");
+      temps.push(target);
+    }
+    wasm.typedArrayFromHeap(target).fill(0);
+    simdKernels(wasm).conv_filter_grad(
+      heapOffset(wasm, padded), heapOffset(wasm, dyRead), heapOffset(wasm, target),
+      g.n, g.h, paddedWidth(g), g.c, g.oh, g.ow, g.o, g.fh, g.fw, g.sh, g.sw, g.top, kRows,
+    );
+    if (target !== dW) {
+      const from = wasm.typedArrayFromHeap(target) as Float32Array;
+      const to = wasm.typedArrayFromHeap(dW) as Float32Array;
+      for (let i = 0; i < g.fh; i++) to.set(from.subarray(i * kRows * g.o, (i * kRows + k) * g.o), i * k * g.o);
+    }
+    temps.splice(temps.indexOf(dW), 1);
+    return dW;
+  } finally {
+    dispose(wasm, ...temps);
+  }
+}
+
+/**
+ * y = conv(x, filter) (+ bias), filter [fh, fw, c, o] as tfjs stores it, or, with `turned`, the
+ * forward filter [fh, fw, o, c] of the convolution whose input gradient this is.
+ */
+export function directConv(wasm: BackendWasm, x: Info, filter: Info, g: ConvGeometry, bias?: Info, turned = false): Info {
+  const temps: Info[] = [];
+  try {
+    // Rows narrower than a tile: computed a tile wide (the extra pixels read padding), then cut.
+    const tile: ConvGeometry = g.ow < TILE_WIDTH ? { ...g, ow: TILE_WIDTH } : g;
+    const padded = padColumns(wasm, x, tile, temps);
+    const oStride = roundUp4(g.o);
+    let weights = filter;
+    if (turned || oStride !== g.o) {
+      weights = packFilter(wasm, filter, g, oStride, turned);
+      temps.push(weights);
+    }
+    let biasInfo = bias;
+    if (bias !== undefined && oStride !== g.o) {
+      biasInfo = wasm.makeOutput([oStride], "float32");
+      temps.push(biasInfo);
+      const values = wasm.typedArrayFromHeap(biasInfo) as Float32Array;
+      values.fill(0);
+      values.set(wasm.typedArrayFromHeap(bias) as Float32Array);
+    }
+    const y = wasm.makeOutput([g.n, g.oh, g.ow, g.o], "float32");
+    temps.push(y); // until it is returned
+    let out = y;
+    if (tile !== g) {
+      out = wasm.makeOutput([g.n, g.oh, tile.ow, g.o], "float32");
+      temps.push(out);
+    }
+    simdKernels(wasm).conv_forward(
+      heapOffset(wasm, padded), heapOffset(wasm, weights), biasInfo === undefined ? 0 : heapOffset(wasm, biasInfo), heapOffset(wasm, out),
+      g.n, g.h, paddedWidth(tile), g.c, g.oh, tile.ow, g.o, oStride, g.fh, g.fw, g.sh, g.sw, g.top,
+    );
+    if (out !== y) {
+      const rowBytes = g.ow * g.o * 4;
+      simdKernels(wasm).copy_rows(heapOffset(wasm, out), tile.ow * g.o * 4, heapOffset(wasm, y), rowBytes, g.n * g.oh, rowBytes, 0);
+    }
+    temps.splice(temps.indexOf(y), 1);
+    return y;
+  } finally {
+    dispose(wasm, ...temps);
+  }
+}
+
+/** [fh, fw, c, oStride] with zero columns from o on; `turned`: from the forward filter [fh, fw, o, c]. */
+function packFilter(wasm: BackendWasm, filter: Info, g: ConvGeometry, oStride: number, turned: boolean): Info {
+  const { fh, fw, c, o } = g;
+  const packed = wasm.makeOutput([fh, fw, c, oStride], "float32");
+  if (!turned) {
+    // Each row of o output channels padded to oStride: the same copy as a convolution's column padding.
+    simdKernels(wasm).copy_rows(heapOffset(wasm, filter), o * 4, heapOffset(wasm, packed), oStride * 4, fh * fw * c, o * 4, 0);
+    return packed;
+  }
+  const src = wasm.typedArrayFromHeap(filter) as Float32Array;
+  const dst = wasm.typedArrayFromHeap(packed) as Float32Array;
+  if (oStride !== o) dst.fill(0);
+  for (let i = 0; i < fh; i++) {
+    for (let j = 0; j < fw; j++) {
+      // forward filter [fh, fw, o, c] (its input channels are our outputs): W[fh-1-i, fw-1-j, co, ci]
+      const from = ((fh - 1 - i) * fw + (fw - 1 - j)) * o * c;
+      for (let ci = 0; ci < c; ci++) {
+        const to = ((i * fw + j) * c + ci) * oStride;
+        for (let co = 0; co < o; co++) dst[to + co] = src[from + co * c + ci]!;
+      }
+    }
+  }
+  return packed;
+}
