@@ -21,7 +21,8 @@
  * any error. Builds unused for two days are deleted.
  *
  * Usage: `node engine/launch.mjs <entry.ts> [args…]`, or `launch(entryPath)` from a launcher file.
- * `TS_LAUNCH=tsx` skips the bundle (to compare); `TS_LAUNCH_DEBUG=1` says when and why it rebuilds.
+ * `TS_LAUNCH=tsx` skips the bundle (to compare); `TS_LAUNCH_DEBUG=1` says when and why it rebuilds;
+ * `TS_LAUNCH_CACHE=DIR` keeps the bundles in DIR (tests keep them with their temporary projects).
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
@@ -29,7 +30,7 @@ import { dirname, extname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const LAUNCHER = fileURLToPath(import.meta.url);
-const CACHE_DIR = fileURLToPath(new URL("../node_modules/.cache/ts-launch/", import.meta.url));
+const CACHE_DIR = process.env.TS_LAUNCH_CACHE ? resolve(process.env.TS_LAUNCH_CACHE) : fileURLToPath(new URL("../node_modules/.cache/ts-launch/", import.meta.url));
 const PROJECT_ROOT = fileURLToPath(new URL("../", import.meta.url));
 /** Builds not started from for this long are deleted; one a running command uses is never that old. */
 const PRUNE_AFTER_MS = 2 * 24 * 3600 * 1000;

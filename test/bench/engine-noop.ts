@@ -158,6 +158,8 @@ function timeRuns(argv: readonly string[], cwd: string, terminal: Terminal, runs
 
 function once(argv: readonly string[], cwd: string, terminal: Terminal): number {
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: process.env.TERM ?? "xterm-256color" };
+  // The toy rig's bundles live and go with the rig.
+  if (cwd !== ROOT) env.TS_LAUNCH_CACHE = join(cwd, ".launch-cache");
   // The CLI draws listr2's live display only on a terminal and never under CI=true.
   if (terminal === "pty") delete env.CI;
   else env.CI = "true";

@@ -16,7 +16,8 @@ const LAUNCHER = fileURLToPath(new URL("../../engine/launch.mjs", import.meta.ur
 function start(rig: ToyRig, how: "tsx" | "bundle", args: string[]): { code: number | null; stdout: string; stderr: string } {
   const entry = join(rig.dir, "cli.ts");
   const argv = how === "tsx" ? ["--import", "tsx", entry, ...args] : [LAUNCHER, entry, ...args];
-  const result = spawnSync(process.execPath, argv, { cwd: rig.dir, env: { ...process.env, CI: "true", TS_LAUNCH_DEBUG: "1" }, encoding: "utf8" });
+  const env = { ...process.env, CI: "true", TS_LAUNCH_DEBUG: "1", TS_LAUNCH_CACHE: join(rig.dir, ".launch-cache") };
+  const result = spawnSync(process.execPath, argv, { cwd: rig.dir, env, encoding: "utf8" });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
