@@ -3,7 +3,7 @@
  * the stages and the ML code. Plain types (and one default): importing this file loads nothing.
  */
 
-export type Architecture = "cnn9" | "conv1" | "simple" | "lenet" | "textbook" | "textbook-plus";
+export type Architecture = "cnn9" | "conv1" | "simple" | "lenet" | "textbook" | "textbook-plus" | "textbook-hints";
 export type Activation = "relu" | "sigmoid";
 /** pytorch = kaiming-uniform a=√5 weights with uniform ±1/√fan_in bias (torch.nn defaults). */
 export type WeightInit = "pytorch" | "he-normal" | "xavier-uniform";
@@ -22,11 +22,20 @@ export interface ModelConfig {
   loss: LossName;
 }
 
+/**
+ * How the learning rate moves over training. "constant" (the default: what every study did);
+ * "cosine": torch's CosineAnnealingLR stepped after every batch over the whole run, from `lr`
+ * down to 0: lr_t = lr · (1 + cos(π t / T)) / 2 for step t of T.
+ */
+export type LearningRateSchedule = "constant" | "cosine";
+
 export interface OptimizerConfig {
   name: OptimizerName;
   lr: number;
   /** SGD only: torch.optim.SGD momentum (0 = plain SGD). */
   momentum: number;
+  /** Absent: "constant". */
+  schedule?: LearningRateSchedule;
 }
 
 export interface TrainingConfig {
@@ -35,6 +44,12 @@ export interface TrainingConfig {
   seed: number;
   /** Random shifts of up to this many pixels per training image (0 = no augmentation). */
   augmentShift: number;
+  /**
+   * Which epoch's weights the run keeps. Absent or "last": the weights after the last epoch (every
+   * study). "best-validation-accuracy": the epoch with the highest validation accuracy (the earliest
+   * on a tie) — model selection on the validation split, never on the test set.
+   */
+  selectEpoch?: "last" | "best-validation-accuracy";
 }
 
 /**

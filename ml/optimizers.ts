@@ -24,6 +24,8 @@ export interface TorchOptimizer {
   readonly name: OptimizerName;
   /** Apply one update. `grads` is keyed by tfjs variable name (as tf.variableGrads returns it). */
   step(grads: tf.NamedTensorMap): void;
+  /** The learning rate of the following steps (a schedule's job, as torch's lr_scheduler sets param_groups' lr). */
+  setLearningRate(lr: number): void;
   /** Free the optimizer state (momentum buffers, moment estimates). */
   dispose(): void;
 }
@@ -56,7 +58,15 @@ abstract class Base implements TorchOptimizer {
   abstract readonly name: OptimizerName;
   private readonly state = new Map<string, tf.Variable[]>();
 
-  constructor(protected readonly params: tf.Variable[]) {}
+  constructor(
+    protected readonly params: tf.Variable[],
+    protected lr: number,
+  ) {}
+
+  setLearningRate(lr: number): void {
+    if (!(lr >= 0) || !Number.isFinite(lr)) throw new Error(`learning rate must be a finite number >= 0, got ${lr}`);
+    this.lr = lr;
+  }
 
   protected slots(p: tf.Variable, count: number): tf.Variable[] {
     let s = this.state.get(p.name);
@@ -102,10 +112,10 @@ class Sgd extends Base {
   readonly name = "sgd" as const;
   constructor(
     params: tf.Variable[],
-    private readonly lr: number,
+    lr: number,
     private readonly momentum: number,
   ) {
-    super(params);
+    super(params, lr);
   }
 
   protected update(p: tf.Variable, g: tf.Tensor): void {
@@ -129,11 +139,8 @@ class Sgd extends Base {
 
 class RmsProp extends Base {
   readonly name = "rmsprop" as const;
-  constructor(
-    params: tf.Variable[],
-    private readonly lr: number,
-  ) {
-    super(params);
+  constructor(params: tf.Variable[], lr: number) {
+    super(params, lr);
   }
 
   protected update(p: tf.Variable, g: tf.Tensor): void {
@@ -152,11 +159,8 @@ class RmsProp extends Base {
 class Adam extends Base {
   readonly name = "adam" as const;
   private t = 0;
-  constructor(
-    params: tf.Variable[],
-    private readonly lr: number,
-  ) {
-    super(params);
+  constructor(params: tf.Variable[], lr: number) {
+    super(params, lr);
   }
 
   protected override beforeStep(): void {

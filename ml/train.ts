@@ -13,6 +13,11 @@
  * the test pass after each epoch when `evaluation.testEachEpoch` asks for it (003 printed one), follow
  * the experiment's declared evaluation (ml/config.ts): eval mode, or BatchNorm with batch statistics
  * over the declared batches (002's loop).
+ *
+ * Two practices no study used, for our own attempt at 004's challenge: `optimizer.schedule` "cosine"
+ * anneals the learning rate after every batch (torch's CosineAnnealingLR), and `training.selectEpoch`
+ * "best-validation-accuracy" keeps the weights of the epoch that scored best on the validation split
+ * (model selection; the test set is never looked at).
  */
 import * as tf from "@tensorflow/tfjs";
 import { fillBatch } from "./batches.ts";
@@ -88,6 +93,8 @@ export interface TrainResult {
   history: EpochRecord[];
   /** The trained model (evaluation mode by default); the caller disposes it. */
   model: MnistModel;
+  /** The epoch whose weights `model` holds (1-based): the last, or the best by validation accuracy with `training.selectEpoch`. */
+  selectedEpoch: number;
   /** Wall time from building the model to the end of the last epoch. */
   totalSeconds: number;
 }
@@ -101,6 +108,8 @@ export interface TrainedHistory {
   versions: Record<string, string>;
   parameters: number;
   history: EpochMetrics[];
+  /** The epoch whose weights were saved; absent in histories written before selection existed (= the last). */
+  selectedEpoch?: number;
 }
 
 /** The deterministic part of a history: what a trained result may store as content. */
@@ -141,6 +150,11 @@ export async function trainExperiment(spec: ExperimentSpec, data: TrainData, opt
     throw new Error(`training data: count ${train.count} does not match ${train.images.length / MNIST_PIXELS} images / ${train.labels.length} labels`);
   }
 
+  const selectBest = spec.training.selectEpoch === "best-validation-accuracy";
+  if (selectBest && !data.validation) throw new Error('training.selectEpoch "best-validation-accuracy" needs a validation split, and the data has none');
+  const schedule = spec.optimizer.schedule ?? "constant";
+  if (schedule !== "constant" && schedule !== "cosine") throw new Error(`optimizer.schedule must be "constant" or "cosine", got "${String(schedule)}"`);
+
   const started = performance.now();
   const model = buildModel(spec.model, seed);
   const optimizer = createOptimizer(spec.optimizer, model.trainableVariables());
@@ -151,6 +165,9 @@ export async function trainExperiment(spec: ExperimentSpec, data: TrainData, opt
   const xBuf = new Float32Array(batchSize * MNIST_PIXELS);
   const yBuf = new Int32Array(batchSize);
   const history: EpochRecord[] = [];
+  const totalSteps = epochs * batches;
+  let step = 0;
+  let best: { epoch: number; accuracy: number; values: Float32Array[] } | null = null;
 
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -163,6 +180,8 @@ export async function trainExperiment(spec: ExperimentSpec, data: TrainData, opt
         opts.signal?.throwIfAborted();
         const start = b * batchSize;
         const n = fillBatch(train.images, train.labels, order, start, Math.min(start + batchSize, train.count), xBuf, yBuf, shift);
+        if (schedule === "cosine") optimizer.setLearningRate(cosineLearningRate(spec.optimizer.lr, step, totalSteps));
+        step++;
         const [loss, hits] = trainStep(model, optimizer, variables, xBuf, yBuf, n, dropoutRng);
         lossSum += loss * n;
         correct += hits;
@@ -190,6 +209,10 @@ export async function trainExperiment(spec: ExperimentSpec, data: TrainData, opt
         metrics.testLoss = test.lossSum / data.test.count;
         metrics.testAccuracy = test.correct / data.test.count;
       }
+      if (selectBest && metrics.valAccuracy !== undefined && (best === null || metrics.valAccuracy > best.accuracy)) {
+        // Every saved variable (BatchNorm's running statistics included), as the weights would be saved now.
+        best = { epoch, accuracy: metrics.valAccuracy, values: model.allVariables.map((v) => Float32Array.from(v.variable.dataSync() as Float32Array)) };
+      }
       const end = performance.now();
       history.push({
         ...metrics,
@@ -200,13 +223,22 @@ export async function trainExperiment(spec: ExperimentSpec, data: TrainData, opt
         imagesPerSecond: seen / trainSeconds,
       });
     }
+    if (best !== null && best.epoch !== epochs) {
+      const kept = best.values;
+      tf.tidy(() => model.allVariables.forEach((v, index) => v.variable.assign(tf.tensor(kept[index]!, v.variable.shape, "float32"))));
+    }
   } catch (error) {
     model.dispose();
     throw error;
   } finally {
     optimizer.dispose();
   }
-  return { history, model, totalSeconds: (performance.now() - started) / 1000 };
+  return { history, model, selectedEpoch: best?.epoch ?? epochs, totalSeconds: (performance.now() - started) / 1000 };
+}
+
+/** torch's CosineAnnealingLR (eta_min 0) at step `step` of `total`: lr · (1 + cos(π · step / total)) / 2. */
+export function cosineLearningRate(lr: number, step: number, total: number): number {
+  return (lr * (1 + Math.cos((Math.PI * step) / total))) / 2;
 }
 
 /** One optimizer step on the first n images of the buffers; returns [mean loss, correct count]. */

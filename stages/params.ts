@@ -16,7 +16,8 @@ export interface ResolvedExperiment {
   title: string;
   study: Study;
   dataset: string;
-  reference: { accuracy: number | null; note?: string };
+  /** accuracy: the published value; target: a threshold to reach (not a measurement: no reproduction verdict). */
+  reference: { accuracy: number | null; note?: string; target?: number };
   model: ModelConfig;
   optimizer: OptimizerConfig;
   /** `seed` is the first (or only) seed: the run analyses use. */

@@ -74,6 +74,7 @@ export async function trainToDirectory(
       versions: backend.versions,
       parameters: summary.totalParams,
       history: result.history.map(epochMetrics),
+      ...(spec.training.selectEpoch === "best-validation-accuracy" ? { selectedEpoch: result.selectedEpoch } : {}),
     };
     await writeFile(join(outDir, "history.json"), JSON.stringify(trained, null, 2) + "\n");
     await writeFile(join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");

@@ -54,17 +54,19 @@ function reproductionSentences(rows: readonly ExperimentRow[]): string[] {
   return sentences;
 }
 
+/** Rows with a target (004's 99.5%): a threshold, judged on its own and never counted as a reproduction. */
 function challengeSentences(rows: readonly ExperimentRow[]): string[] {
   return rows
-    .filter((row) => row.study === "ours")
+    .filter((row) => row.targetAccuracy !== null)
     .map((row) => {
-      const test = judgeChallenge(row.seedAccuracies);
-      const head = `004's challenge is ${percent(CHALLENGE_ACCURACY, 1)} test accuracy: ${code(row.id)} scores ${meanSd(row)}`;
+      const target = row.targetAccuracy!;
+      const test = judgeChallenge(row.seedAccuracies, target);
+      const head = `004's challenge is ${percent(target, 1)} test accuracy (a threshold, not a published measurement): ${code(row.id)} scores ${meanSd(row)}`;
       if (test.verdict === "single run") {
-        return `${head}, ${signedPoints((row.testAccuracy - CHALLENGE_ACCURACY) * 100)} points from it; one run gives no answer (a yes needs the mean's lower bound over several seeds).`;
+        return `${head}, ${signedPoints((row.testAccuracy - target) * 100)} points from it; one run gives no answer (a yes needs the mean's lower bound over several seeds).`;
       }
       return (
-        `${head}; the one-sided 95% lower bound of its mean is ${percent(test.lowerBound!)} and ${test.reached} of ${test.n} seeds reach ${percent(CHALLENGE_ACCURACY, 1)}: ` +
+        `${head}; the one-sided 95% lower bound of its mean is ${percent(test.lowerBound!)} and ${test.reached} of ${test.n} seeds reach ${percent(target, 1)}: ` +
         `${test.verdict === "yes" ? "yes, it reaches it" : "not shown to reach it"}.`
       );
     });

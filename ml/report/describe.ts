@@ -10,9 +10,9 @@ export function optimizerLabel(optimizer: OptimizerConfig): string {
   return optimizer.name === "sgd" && optimizer.momentum > 0 ? `${name} + momentum ${optimizer.momentum}` : name;
 }
 
-/** "Adam, lr 0.001". */
+/** "Adam, lr 0.001" ("Adam, lr 0.002 cosine-annealed" with a schedule). */
 export function optimizerDescription(optimizer: OptimizerConfig): string {
-  return `${optimizerLabel(optimizer)}, lr ${optimizer.lr}`;
+  return `${optimizerLabel(optimizer)}, lr ${optimizer.lr}${optimizer.schedule === "cosine" ? " cosine-annealed" : ""}`;
 }
 
 /**
@@ -26,5 +26,6 @@ export function variantLabel(model: ModelConfig, training?: TrainingConfig): str
   if (model.convActivation !== "relu") parts.push(`${model.convActivation} after convs`);
   if (model.init !== "pytorch") parts.push(INIT_NAMES[model.init] ?? `${model.init} init`);
   if (training && training.augmentShift > 0) parts.push(`random shifts ±${training.augmentShift} px`);
+  if (training?.selectEpoch === "best-validation-accuracy") parts.push("best epoch by validation accuracy");
   return parts.length === 0 ? "—" : parts.join(", ");
 }

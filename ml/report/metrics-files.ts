@@ -35,6 +35,7 @@ export const CSV_COLUMNS: readonly (keyof ExperimentRow)[] = [
   "predictionLow",
   "predictionHigh",
   "verdict",
+  "targetAccuracy",
   "testLoss",
   "macroF1",
   "trainingSeconds",

@@ -19,7 +19,8 @@ export type { TrainedHistory };
 export interface ExperimentMeta {
   id: string;
   study: string;
-  reference: { accuracy: number | null; note?: string };
+  /** accuracy: the published value; target: a threshold to reach (004's 99.5%), never a reproduction verdict. */
+  reference: { accuracy: number | null; note?: string; target?: number };
   title?: string;
   dataset?: string;
   model?: ModelConfig;

@@ -7,7 +7,8 @@
 import { summarize } from "../statistics.ts";
 import { optimizerDescription, optimizerLabel, variantLabel } from "./describe.ts";
 import { sortExperiments, type ExperimentResults } from "./results.ts";
-import { judgeAgainstPublished, type Verdict } from "./verdicts.ts";
+import { judgeAgainstPublished, judgeChallenge, type Verdict } from "./verdicts.ts";
+import type { ThresholdTest } from "../statistics.ts";
 
 export type { Verdict };
 
@@ -47,6 +48,10 @@ export interface ExperimentRow {
   predictionLow: number | null;
   predictionHigh: number | null;
   verdict: Verdict;
+  /** A threshold to reach (004's 99.5%), not a published measurement: never a reproduction verdict; null for other rows. */
+  targetAccuracy: number | null;
+  /** Whether the seeds reach the target, judged on the mean's one-sided 95% lower bound; null without a target. */
+  challenge: ThresholdTest | null;
   /** Wall time of one training (mean over the seeds with records), validation passes included. */
   trainingSeconds: number | null;
   /** Summed over every seed's training: what the row cost. */
@@ -112,6 +117,8 @@ export function experimentRow(result: ExperimentResults): ExperimentRow {
     predictionLow: judged !== null && "interval" in judged ? judged.interval.low : null,
     predictionHigh: judged !== null && "interval" in judged ? judged.interval.high : null,
     verdict: judged === null ? "no reference" : judged.verdict,
+    targetAccuracy: meta.reference.target ?? null,
+    challenge: meta.reference.target === undefined ? null : judgeChallenge(accuracies, meta.reference.target),
     trainingSeconds: meanOf(runs.map((run) => run.measurements.trainingSeconds)),
     trainingSecondsTotal: runs.length === 0 ? null : runs.reduce((sum, run) => sum + run.measurements.trainingSeconds, 0),
     imagesPerSecond: meanOf(runs.map((run) => run.measurements.imagesPerSecond)),

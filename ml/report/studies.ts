@@ -8,7 +8,7 @@ export const STUDY_NAMES: Readonly<Record<string, string>> = {
   "002": "Simple CNN: optimizers and BatchNorm (simple)",
   "003": "LeNet: activation, dropout, BatchNorm, initialisation (lenet)",
   "004": "Textbook CNN (textbook)",
-  ours: "Our answer to 004's challenge: can a CNN reach 99.5%? (textbook-plus)",
+  ours: "Our answer to 004's challenge: can a CNN reach 99.5%? (textbook-hints)",
 };
 
 export function studyHeading(study: string): string {

@@ -8,7 +8,20 @@ import { table } from "./markdown.ts";
 import { chartBlock, code, delta, reference, type ReportInput } from "./report-parts.ts";
 import type { ExperimentRow } from "./rows.ts";
 
+/** A target row (004's 99.5%) is answered on the mean's lower bound, never "matches" a threshold. */
+function challengeLabel(row: ExperimentRow): string | null {
+  const challenge = row.challenge;
+  if (row.targetAccuracy === null || challenge === null) return null;
+  const target = percent(row.targetAccuracy, 1);
+  if (challenge.verdict === "single run") return `— target ${target}: single run, no answer`;
+  return challenge.verdict === "yes"
+    ? `🎯 reaches ${target} (lower bound ${percent(challenge.lowerBound!)}, n = ${challenge.n})`
+    : `— target ${target} not shown (lower bound ${percent(challenge.lowerBound!)}, n = ${challenge.n})`;
+}
+
 function verdictLabel(row: ExperimentRow): string {
+  const challenge = challengeLabel(row);
+  if (challenge !== null) return challenge;
   switch (row.verdict) {
     case "consistent":
       return `✅ consistent (n = ${row.n})`;
@@ -32,7 +45,7 @@ function predictionCell(row: ExperimentRow): string {
 function summaryTable(rows: readonly ExperimentRow[]): string {
   return table(
     ["experiment", "study", "test accuracy, mean ± SD (n)", "published", "Δ mean (points)", "95% prediction interval, one more run", "verdict"],
-    rows.map((row) => [code(row.id), row.study, meanSd(row), reference(row), delta(row), predictionCell(row), verdictLabel(row)]),
+    rows.map((row) => [code(row.id), row.study, meanSd(row), row.targetAccuracy === null ? reference(row) : `target ${percent(row.targetAccuracy, 1)}`, delta(row), predictionCell(row), verdictLabel(row)]),
     ["left", "left", "right", "right", "right", "right", "left"],
   );
 }

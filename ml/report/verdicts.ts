@@ -19,8 +19,8 @@ export function judgeAgainstPublished(accuracies: readonly number[], published: 
   return compareToPublished(accuracies, published, { resolution: ACCURACY_RESOLUTION });
 }
 
-export function judgeChallenge(accuracies: readonly number[]): ThresholdTest {
-  return thresholdTest(accuracies, CHALLENGE_ACCURACY, { resolution: ACCURACY_RESOLUTION });
+export function judgeChallenge(accuracies: readonly number[], target = CHALLENGE_ACCURACY): ThresholdTest {
+  return thresholdTest(accuracies, target, { resolution: ACCURACY_RESOLUTION });
 }
 
 /** Where one more run would fall (95%), from the seeds' accuracies; null for one seed. */

@@ -8,7 +8,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { Architecture, ModelConfig, TrainingConfig } from "../../ml/config.ts";
 import type { LoadedDataset } from "../../ml/dataset.ts";
 import { evaluateModel } from "../../ml/evaluate.ts";
-import { type EpochRecord, type ExperimentSpec, type TrainData, epochMetrics, trainExperiment } from "../../ml/train.ts";
+import { type EpochRecord, type ExperimentSpec, type TrainData, cosineLearningRate, epochMetrics, trainExperiment } from "../../ml/train.ts";
+import { createOptimizer } from "../../ml/optimizers.ts";
 import { smallDataset, tempDir, useTestBackend } from "./helpers.ts";
 
 let ds: LoadedDataset;
@@ -174,4 +175,64 @@ test("the declared evaluation: validation follows its BatchNorm mode, a per-epoc
   assert.equal(plain.history[0]!.testSeconds, 0);
   plain.model.dispose();
   await assert.rejects(trainExperiment(spec, { ...small, test: null }), /testEachEpoch is set, but no test split/);
+});
+
+test("selectEpoch best-validation-accuracy keeps the best epoch's weights, BatchNorm statistics included; training itself is unchanged", async () => {
+  // A learning rate high enough that validation accuracy peaks at epoch 1 of 3 here (found by trying; checked below).
+  const spec: ExperimentSpec = {
+    model: model("lenet", { batchNorm: true }),
+    optimizer: { name: "sgd", lr: 0.1, momentum: 0.9 },
+    training: training({ epochs: 3, seed: 0, selectEpoch: "best-validation-accuracy" }),
+  };
+  const small: TrainData = { train: firstImages(640), validation: ds.validation, background: ds.background };
+  const selected = await trainExperiment(spec, small);
+  const accuracies = selected.history.map((epoch) => epoch.valAccuracy!);
+  const bestEpoch = accuracies.indexOf(Math.max(...accuracies)) + 1;
+  assert.equal(selected.selectedEpoch, bestEpoch);
+  assert.ok(bestEpoch < 3, `this fixture must peak before the last epoch to test restoring (validation accuracies ${accuracies.join(", ")})`);
+  const evalLoss = "log-softmax-nll" as const;
+  const kept = await evaluateModel(selected.model, ds.validation!, { loss: evalLoss });
+  assert.equal(kept.accuracy, accuracies[bestEpoch - 1], "the returned network is the best epoch's");
+
+  const last = await trainExperiment({ ...spec, training: { ...spec.training, selectEpoch: "last" } }, small);
+  assert.deepEqual(last.history.map(epochMetrics), selected.history.map(epochMetrics), "selection does not change training");
+  assert.equal(last.selectedEpoch, 3);
+  assert.equal((await evaluateModel(last.model, ds.validation!, { loss: evalLoss })).accuracy, accuracies[2]);
+  selected.model.dispose();
+  last.model.dispose();
+  await assert.rejects(trainExperiment(spec, { ...small, validation: null }), /needs a validation split/);
+});
+
+test("the cosine schedule: torch's CosineAnnealingLR per batch, from lr to 0; a run with it differs from a constant rate", async () => {
+  assert.equal(cosineLearningRate(0.002, 0, 100), 0.002);
+  assert.ok(Math.abs(cosineLearningRate(0.002, 50, 100) - 0.001) < 1e-15);
+  assert.ok(Math.abs(cosineLearningRate(0.002, 25, 100) - 0.002 * (1 + Math.SQRT1_2) / 2) < 1e-15);
+  assert.ok(cosineLearningRate(0.002, 100, 100) < 1e-18);
+  const spec: ExperimentSpec = { model: model("conv1"), optimizer: { ...adam }, training: training({ epochs: 2 }) };
+  const small: TrainData = { train: firstImages(320), validation: ds.validation, background: ds.background };
+  // Watch the rates the loop sets, on the optimizers' shared base class.
+  const probe = createOptimizer(adam, []);
+  const base = Object.getPrototypeOf(Object.getPrototypeOf(probe)) as { setLearningRate(lr: number): void };
+  probe.dispose();
+  const original = base.setLearningRate;
+  const rates: number[] = [];
+  base.setLearningRate = function (this: unknown, lr: number) {
+    rates.push(lr);
+    original.call(this, lr);
+  };
+  let cosine;
+  let constant;
+  try {
+    constant = await trainExperiment(spec, small);
+    assert.deepEqual(rates, [], "a constant rate is never changed");
+    cosine = await trainExperiment({ ...spec, optimizer: { ...adam, schedule: "cosine" } }, small);
+  } finally {
+    base.setLearningRate = original;
+  }
+  // 320 images in batches of 64: 5 steps per epoch, 10 in all, each at its step's rate.
+  assert.deepEqual(rates, Array.from({ length: 10 }, (_, step) => cosineLearningRate(adam.lr, step, 10)));
+  // The first step runs at the full rate either way, later ones slower: epoch 1 already differs.
+  assert.notDeepEqual(cosine.history.map(epochMetrics), constant.history.map(epochMetrics));
+  constant.model.dispose();
+  cosine.model.dispose();
 });

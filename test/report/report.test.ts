@@ -17,7 +17,7 @@ import { rasterize, renderSvg, svgToPng } from "../../ml/report/render.ts";
 import { loadExperimentResults, type ExperimentResults } from "../../ml/report/results.ts";
 import type { ExperimentRow } from "../../ml/report/rows.ts";
 import { renderReport } from "../../ml/report/report-document.ts";
-import { judgeAgainstPublished } from "../../ml/report/verdicts.ts";
+import { judgeAgainstPublished, judgeChallenge } from "../../ml/report/verdicts.ts";
 import type { RunRecord } from "../../engine/run-record.ts";
 import { tinyProfileBase, tinyWorkDir } from "../helpers/tiny-profile.ts";
 import { project } from "../../stages/index.ts";
@@ -339,7 +339,7 @@ function row(id: string, accuracies: number | number[], extra: Partial<Experimen
     id, study: "002", title: id, architecture: "simple", variant: "—", optimizer: "?", optimizerName: "?", learningRate: 0.001, momentum: 0, dataset: "d",
     epochs: 5, batchSize: 64, testImages: 10_000, seeds: values.map((_, index) => 42 + index), n: values.length, testAccuracy: mean, testAccuracySd: sd,
     testAccuracyMin: Math.min(...values), testAccuracyMax: Math.max(...values), seedAccuracies: values, testLoss: 0.1, macroF1: mean,
-    referenceAccuracy: null, referenceNote: null, deltaPoints: null, predictionLow: null, predictionHigh: null, verdict: "no reference",
+    referenceAccuracy: null, referenceNote: null, deltaPoints: null, predictionLow: null, predictionHigh: null, verdict: "no reference", targetAccuracy: null, challenge: null,
     trainingSeconds: 100, trainingSecondsTotal: 100 * values.length, imagesPerSecond: 500, concurrentStages: 1, loadAverage: 1, threads: 1,
     parameters: 1, backend: "wasm",
     finalTrainLoss: null, finalTrainAccuracy: null, finalValLoss: null, finalValAccuracy: null, ...extra,
@@ -395,11 +395,14 @@ test("commentary: reproduction verdicts carry n, single runs carry none, the cha
       ...("interval" in judged ? { predictionLow: judged.interval.low, predictionHigh: judged.interval.high } : {}),
     });
   };
+  /** 004's 99.5%: a target, not a published value (params: reference.accuracy null, reference.target 0.995). */
+  const withTarget = (id: string, values: number[], target: number): ExperimentRow =>
+    row(id, values, { study: "ours", targetAccuracy: target, challenge: judgeChallenge(values, target) });
   const rows = [
     withReference("lenet", [0.9758, 0.9772, 0.9811, 0.981], 0.9811),
     withReference("lenet-sigmoid", [0.8735, 0.874, 0.8738], 0.8799),
     withReference("lenet-bn", [0.9876], 0.9861),
-    withReference("textbook-plus", [0.9931, 0.9944, 0.9938], 0.995, "ours"),
+    withTarget("textbook-hints", [0.9931, 0.9944, 0.9938], 0.995),
   ];
   const lenet = { arch: "lenet" as const };
   const sgd: OptimizerConfig = { name: "sgd", lr: 0.01, momentum: 0.5 };
@@ -408,11 +411,18 @@ test("commentary: reproduction verdicts carry n, single runs carry none, the cha
   assert.equal(rows[0]!.verdict, "consistent", "98.11% lies inside lenet's interval from four seeds (97.58–98.11)");
   assert.equal(rows[1]!.verdict, "below");
   assert.equal(rows[2]!.verdict, "single run");
-  assert.match(overall, /\(consistent\) for 2 of 3; above our interval \(ours below\) for `lenet-sigmoid` −0\.61 points \(n = 3\)\./);
+  // The target row is no reproduction: counted neither as consistent nor at all.
+  assert.match(overall, /\(consistent\) for 1 of 2; above our interval \(ours below\) for `lenet-sigmoid` −0\.61 points \(n = 3\)\./);
   assert.match(overall, /Single runs \(n = 1, difference only .*\): `lenet-bn` \+0\.15 points\./);
-  assert.match(overall, /004's challenge is 99\.5% test accuracy: `textbook-plus` scores 99\.38% ± 0\.07 \(n = 3\); the one-sided 95% lower bound of its mean is 99\.\d\d% and 0 of 3 seeds reach 99\.5%: not shown to reach it\./);
-  const single = buildCommentary([input(withReference("textbook-plus", [0.9951], 0.995, "ours"), {}, OPT("adam"))]).overall.join("\n");
+  assert.match(overall, /004's challenge is 99\.5% test accuracy \(a threshold, not a published measurement\): `textbook-hints` scores 99\.38% ± 0\.07 \(n = 3\); the one-sided 95% lower bound of its mean is 99\.\d\d% and 0 of 3 seeds reach 99\.5%: not shown to reach it\./);
+  const single = buildCommentary([input(withTarget("textbook-hints", [0.9951], 0.995), {}, OPT("adam"))]).overall.join("\n");
   assert.match(single, /scores 99\.51% \(n = 1\), \+0\.01 points from it; one run gives no answer/);
+  // In the summary table: the target named as one, never a ✅, and a missed target says so.
+  const markdown = renderReport({ rows, commentary, summaries: [], charts: [], environments: [] });
+  assert.match(markdown, /\| `textbook-hints` \| ours \| 99\.38% ± 0\.07 \(n = 3\) \| target 99\.5% \| — \| — \| — target 99\.5% not shown \(lower bound 99\.\d\d%, n = 3\) \|/);
+  const reached = withTarget("textbook-hints", [0.9961, 0.9958, 0.9960], 0.995);
+  assert.equal(reached.challenge!.verdict, "yes");
+  assert.match(renderReport({ rows: [reached], commentary: buildCommentary([input(reached, {}, OPT("adam"))]), summaries: [], charts: [], environments: [] }), /🎯 reaches 99\.5% \(lower bound 99\.\d\d%, n = 3\)/);
 });
 
 test("commentary: dropout rates against none, rate 1 checked against chance level, sigmoid vs ReLU", () => {
