@@ -1,6 +1,6 @@
 import { formatPath } from "../engine/index.ts";
 import { defineStage, type StageContext } from "../engine/index.ts";
-import type { ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
+import type { EvaluationConfig, ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
 import type { ExperimentMeta } from "../ml/report/results.ts";
 import { byStageName, experimentIds } from "./experiment-inputs.ts";
 import { declaredRuns, runsOf, seedParams } from "./replicates.ts";
@@ -11,12 +11,12 @@ import { experimentPath } from "./params.ts";
  * The comparison report: report.md (with the charts copied beside it), metrics.csv, metrics.json,
  * from every experiment's train + evaluate outputs and the chart stages' files. It declares exactly
  * the per-experiment params it prints — title, study, published value, dataset name and the
- * model / optimizer / training settings — so a title edit reruns this stage alone.
+ * model / optimizer / training / evaluation settings — so a title edit reruns this stage alone.
  *
  * The commit and lock file it was made from are not inputs (they would make the cache key lie):
  * `publishReport` (ml/report/publish.ts) stamps them into the copy published to reports/.
  */
-const SECTIONS = ["title", "study", "reference", "model", "optimizer", "training"] as const;
+const SECTIONS = ["title", "study", "reference", "model", "optimizer", "training", "evaluation"] as const;
 
 export const report = defineStage<ProjectParams>({
   name: "report",
@@ -66,5 +66,6 @@ function meta(context: StageContext, id: string): ExperimentMeta {
     model: context.param<ModelConfig>(experimentPath(id, "model")),
     optimizer: context.param<OptimizerConfig>(experimentPath(id, "optimizer")),
     training: context.param<TrainingConfig>(experimentPath(id, "training")),
+    evaluation: context.param<EvaluationConfig>(experimentPath(id, "evaluation")),
   };
 }

@@ -6,6 +6,7 @@
  */
 import { analysesSection } from "./analyses-section.ts";
 import { comparisonsSection } from "./comparisons-section.ts";
+import { evaluationSection } from "./evaluation-section.ts";
 import { formatSeconds } from "./format.ts";
 import { code, chartBlock, type ReportInput } from "./report-parts.ts";
 import { integer } from "./markdown.ts";
@@ -66,6 +67,8 @@ export function renderReport(input: ReportInput): string {
   for (const block of summarySection(input)) push(block);
 
   for (const block of comparisonsSection(input.commentary.comparisons, input.commentary.checks)) push(block);
+
+  for (const block of evaluationSection(input)) push(block);
 
   for (const block of studySections(input)) push(block);
 

@@ -7,8 +7,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunRecord } from "../../engine/index.ts";
-import type { ModelConfig, OptimizerConfig, TrainingConfig } from "../config.ts";
-import type { EvaluationReport } from "../evaluate.ts";
+import type { EvaluationConfig, ModelConfig, OptimizerConfig, TrainingConfig } from "../config.ts";
+import type { EvaluationMetrics, EvaluationReport } from "../evaluate.ts";
 import type { ModelSummary } from "../models.ts";
 import type { TrainedHistory } from "../train.ts";
 import { readTrainingMeasurements, type TrainingMeasurements } from "../training-measurements.ts";
@@ -26,7 +26,12 @@ export interface ExperimentMeta {
   model?: ModelConfig;
   optimizer?: OptimizerConfig;
   training?: TrainingConfig;
+  /** How it was evaluated (BatchNorm mode, per-epoch test pass); absent = not declared. */
+  evaluation?: EvaluationConfig;
 }
+
+/** metrics.json as an evaluate stage wrote it; the mode fields are absent in results made before modes existed (= eval mode). */
+export type StoredMetrics = EvaluationReport & Partial<Pick<EvaluationMetrics, "batchNorm" | "batchSize" | "otherMode">>;
 
 /** The parts of a train result's run record the report reads. */
 export type TrainRecord = Pick<RunRecord, "measurements" | "load" | "execution">;
@@ -65,7 +70,7 @@ export interface TrainingRun {
 export interface SeedResults {
   seed: number;
   trained: TrainedHistory;
-  metrics: EvaluationReport;
+  metrics: StoredMetrics;
   /** Absent when no run record with training measurements was passed in. */
   run?: TrainingRun;
 }
@@ -76,7 +81,7 @@ export interface ExperimentResults {
   seeds: SeedResults[];
   /** The first seed's history, metrics and run: what shows one network (confusion matrix, per-class F1, layers). */
   trained: TrainedHistory;
-  metrics: EvaluationReport;
+  metrics: StoredMetrics;
   run?: TrainingRun;
   /** Absent when the caller did not need the layer summary (the first seed's; every seed has the same layers). */
   summary?: ModelSummary;
@@ -94,8 +99,8 @@ export async function readModelSummary(trainDir: string): Promise<ModelSummary> 
   return readJson<ModelSummary>(join(trainDir, "summary.json"));
 }
 
-export async function readMetrics(evaluateDir: string): Promise<EvaluationReport> {
-  return readJson<EvaluationReport>(join(evaluateDir, "metrics.json"));
+export async function readMetrics(evaluateDir: string): Promise<StoredMetrics> {
+  return readJson<StoredMetrics>(join(evaluateDir, "metrics.json"));
 }
 
 /** The training's measurements and load from its run record; undefined when it has no measurements. */

@@ -9,6 +9,7 @@ import { optimizerDescription, optimizerLabel, variantLabel } from "./describe.t
 import { sortExperiments, type ExperimentResults } from "./results.ts";
 import { judgeAgainstPublished, judgeChallenge, type Verdict } from "./verdicts.ts";
 import type { ThresholdTest } from "../statistics.ts";
+import type { BatchNormEvaluation } from "../config.ts";
 
 export type { Verdict };
 
@@ -40,6 +41,16 @@ export interface ExperimentRow {
   seedAccuracies: number[];
   testLoss: number;
   macroF1: number;
+  /** How BatchNorm normalised when these accuracies were measured (the experiment's declared evaluation; the verdict uses them). */
+  evaluationMode: BatchNormEvaluation;
+  /** The batch BatchNorm normalised over in "batch-statistics" mode; null in eval mode. */
+  evaluationBatchSize: number | null;
+  /** Each seed's accuracy in the other mode (eval mode for a BatchNorm network measured with batch statistics); null where the modes cannot differ. */
+  otherModeAccuracies: number[] | null;
+  /** Their mean. */
+  otherModeAccuracy: number | null;
+  /** Whether the test set was evaluated after every epoch (`evaluation.testEachEpoch`): per-epoch test values in the history. */
+  perEpochTest: boolean;
   referenceAccuracy: number | null;
   referenceNote: string | null;
   /** Mean − published, in points; null without a published value. */
@@ -88,6 +99,7 @@ export function experimentRow(result: ExperimentResults): ExperimentRow {
   const judged = reference === null ? null : judgeAgainstPublished(accuracies, reference);
   const runs = seeds.flatMap((seed) => (seed.run ? [seed.run] : []));
   const lasts = seeds.map((seed) => seed.trained.history.at(-1));
+  const otherMode = seeds.flatMap((seed) => (seed.metrics.otherMode ? [seed.metrics.otherMode.accuracy] : []));
   return {
     id: meta.id,
     study: meta.study,
@@ -111,6 +123,11 @@ export function experimentRow(result: ExperimentResults): ExperimentRow {
     seedAccuracies: accuracies,
     testLoss: mean(seeds.map((seed) => seed.metrics.loss)),
     macroF1: mean(seeds.map((seed) => seed.metrics.macroAvg.f1)),
+    evaluationMode: seeds[0]!.metrics.batchNorm ?? "running-statistics",
+    evaluationBatchSize: seeds[0]!.metrics.batchSize ?? null,
+    otherModeAccuracies: otherMode.length === seeds.length ? otherMode : null,
+    otherModeAccuracy: otherMode.length === seeds.length ? mean(otherMode) : null,
+    perEpochTest: seeds.every((seed) => seed.trained.history.length > 0 && seed.trained.history.every((epoch) => epoch.testAccuracy !== undefined)),
     referenceAccuracy: reference,
     referenceNote: meta.reference.note ?? null,
     deltaPoints: judged === null ? null : judged.difference * 100,

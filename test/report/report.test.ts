@@ -37,15 +37,20 @@ function tinyParams(): any {
     experiments: {
       "conv1-sgd": { title: "conv1, SGD", study: "001", dataset: "tiny-raw", reference: { accuracy: 0.939, note: "at least this" }, model: { arch: "conv1" }, optimizer: { name: "sgd", lr: 0.05 } },
       "conv1-adam": { title: "conv1, Adam", study: "001", dataset: "tiny-raw", reference: { accuracy: null }, model: { arch: "conv1" }, optimizer: { name: "adam", lr: 0.001 } },
-      lenet: { title: "LeNet", study: "003", dataset: "tiny", reference: { accuracy: 0.9811 }, model: lenet, optimizer: lenetSgd, training: { seeds: 2 } },
+      lenet: { title: "LeNet", study: "003", dataset: "tiny", reference: { accuracy: 0.9811 }, model: lenet, optimizer: lenetSgd, training: { seeds: 2 }, evaluation: { testEachEpoch: true } },
       "lenet-dropout-0.5": { title: "LeNet, dropout 0.5", study: "003", dataset: "tiny", reference: { accuracy: 0.9806 }, model: { ...lenet, dropout: 0.5 }, optimizer: lenetSgd, training: { seeds: 2 } },
+      // 002's way of evaluating a BatchNorm network: batch statistics over batches of 64.
+      "simple-sgd-bn": {
+        title: "Simple CNN + BatchNorm, SGD", study: "002", dataset: "tiny", reference: { accuracy: 0.9683 }, model: { arch: "simple", batchNorm: true },
+        optimizer: { name: "sgd", lr: 0.01 }, evaluation: { batchNorm: "batch-statistics", batchSize: 64 },
+      },
     },
   };
 }
 
 const IDS = Object.keys(tinyParams().experiments);
 /** The tiny profile's base seed is 3: the LeNets train seeds 3 and 4 (`train@lenet+seed=3`), the conv1s one plain run. */
-const SEEDS: Record<string, number[]> = { "conv1-sgd": [3], "conv1-adam": [3], lenet: [3, 4], "lenet-dropout-0.5": [3, 4] };
+const SEEDS: Record<string, number[]> = { "conv1-sgd": [3], "conv1-adam": [3], lenet: [3, 4], "lenet-dropout-0.5": [3, 4], "simple-sgd-bn": [3] };
 const stageOf = (family: "train" | "evaluate", id: string, seed: number): string => (SEEDS[id]!.length > 1 ? `${family}@${id}+seed=${seed}` : `${family}@${id}`);
 
 let workDir = "";
@@ -203,6 +208,42 @@ test("report.md covers every experiment, links only files that exist, and leaves
   assert.match(markdown, /- Training times were measured with \d+(–\d+)? stages? at once, load /);
 });
 
+test("002's BatchNorm row: evaluated with batch statistics over 64 (the verdict's numbers), eval mode beside it; 003's LeNet tested after each epoch", async () => {
+  const metrics = JSON.parse(await readFile(join(await outDir("evaluate@simple-sgd-bn"), "metrics.json"), "utf8"));
+  assert.equal(metrics.batchNorm, "batch-statistics");
+  assert.equal(metrics.batchSize, 64);
+  assert.equal(metrics.otherMode.batchNorm, "running-statistics");
+  assert.notEqual(metrics.otherMode.accuracy, metrics.accuracy, "the two modes differ on this network");
+  const plain = JSON.parse(await readFile(join(await outDir("evaluate@conv1-sgd"), "metrics.json"), "utf8"));
+  assert.equal(plain.batchNorm, "running-statistics");
+  assert.equal(plain.otherMode, undefined);
+  // Validation during training followed the declared mode: the history's validation numbers are batch-statistics ones.
+  const history = JSON.parse(await readFile(join(await outDir("train@simple-sgd-bn"), "history.json"), "utf8"));
+  assert.ok(history.history.every((epoch: { valAccuracy?: number; testAccuracy?: number }) => epoch.valAccuracy !== undefined && epoch.testAccuracy === undefined));
+
+  const markdown = await readFile(join(await outDir("report"), "report.md"), "utf8");
+  assert.ok(markdown.includes("## How the numbers were measured"));
+  assert.match(markdown, /\*\*the verdict, the summary and the comparisons use these numbers\*\*, and the validation after each epoch during training follows the same mode/);
+  const percentOf = (value: number): string => `${(value * 100).toFixed(2)}%`;
+  const row = markdown.split("\n").find((line) => line.startsWith("| `simple-sgd-bn` | 96.83% |"));
+  assert.ok(row, "a row for simple-sgd-bn with its published value");
+  assert.ok(row.includes(`| ${percentOf(metrics.accuracy)} (n = 1) | ${percentOf(metrics.otherMode.accuracy)} (n = 1) |`), row);
+  // The summary's verdict row is built on the batch-statistics accuracy.
+  assert.match(markdown, new RegExp(`\\| \`simple-sgd-bn\` \\| 002 \\| ${percentOf(metrics.accuracy).replace(".", "\\.")} \\(n = 1\\) \\| 96\\.83% \\|`));
+
+  // 003's per-epoch test pass: in the history of every lenet seed, not in the rows that did not ask for it.
+  for (const seed of SEEDS.lenet!) {
+    const lenetHistory = JSON.parse(await readFile(join(await outDir(stageOf("train", "lenet", seed)), "history.json"), "utf8"));
+    assert.ok(lenetHistory.history.every((epoch: { testAccuracy?: number; testLoss?: number }) => epoch.testAccuracy !== undefined && epoch.testLoss! > 0));
+    const record = await runRecord(stageOf("train", "lenet", seed));
+    assert.ok((record.measurements as { testSeconds: number }).testSeconds > 0, "the test passes' time is a measurement in the run record");
+  }
+  const last = JSON.parse(await readFile(join(await outDir(stageOf("train", "lenet", 3)), "history.json"), "utf8")).history.at(-1);
+  const lenetMetrics = JSON.parse(await readFile(join(await outDir(stageOf("evaluate", "lenet", 3)), "metrics.json"), "utf8"));
+  assert.equal(last.testAccuracy, lenetMetrics.accuracy, "the last epoch's test pass is the evaluate stage's number");
+  assert.match(markdown, /`lenet` is also evaluated on the test set after every epoch/);
+});
+
 test("charts: every spec compiles and renders to SVG and PNG, from the stage files and from the builders", async () => {
   const comparisonDir = await outDir("comparison-charts");
   const manifest = JSON.parse(await readFile(join(comparisonDir, CHART_MANIFEST), "utf8")) as ChartManifest;
@@ -211,6 +252,9 @@ test("charts: every spec compiles and renders to SVG and PNG, from the stage fil
     "study-001-accuracy",
     "study-001-loss",
     "study-001-seeds",
+    "study-002-accuracy",
+    "study-002-loss",
+    "study-002-seeds",
     "study-003-accuracy",
     "study-003-loss",
     "study-003-seeds",
@@ -338,7 +382,7 @@ function row(id: string, accuracies: number | number[], extra: Partial<Experimen
   return {
     id, study: "002", title: id, architecture: "simple", variant: "—", optimizer: "?", optimizerName: "?", learningRate: 0.001, momentum: 0, dataset: "d",
     epochs: 5, batchSize: 64, testImages: 10_000, seeds: values.map((_, index) => 42 + index), n: values.length, testAccuracy: mean, testAccuracySd: sd,
-    testAccuracyMin: Math.min(...values), testAccuracyMax: Math.max(...values), seedAccuracies: values, testLoss: 0.1, macroF1: mean,
+    testAccuracyMin: Math.min(...values), testAccuracyMax: Math.max(...values), seedAccuracies: values, testLoss: 0.1, macroF1: mean, evaluationMode: "running-statistics", evaluationBatchSize: null, otherModeAccuracies: null, otherModeAccuracy: null, perEpochTest: false,
     referenceAccuracy: null, referenceNote: null, deltaPoints: null, predictionLow: null, predictionHigh: null, verdict: "no reference", targetAccuracy: null, challenge: null,
     trainingSeconds: 100, trainingSecondsTotal: 100 * values.length, imagesPerSecond: 500, concurrentStages: 1, loadAverage: 1, threads: 1,
     parameters: 1, backend: "wasm",
