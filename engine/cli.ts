@@ -189,7 +189,7 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
         return 0;
       }
       // A coordinator dispatches every ready stage (by default): the workers' concurrency bounds what runs.
-      queue = values.queue !== undefined ? await connectCoordinator(values, session as Session<unknown>, remote) : undefined;
+      queue = values.queue !== undefined ? await connectCoordinator(values, session as Session<unknown>, remote, warn) : undefined;
       const runOptions = {
         ...selection,
         jobs: queue && values.jobs === undefined ? session.graph.order.length : jobs,

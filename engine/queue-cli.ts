@@ -67,11 +67,15 @@ export async function workerCommand(
 }
 
 /** The coordinator's runner for `run --queue`: every stage that must run becomes a job. */
-export async function connectCoordinator(flags: QueueFlags, session: Session<unknown>, remote: RemoteCache | undefined) {
+export async function connectCoordinator(flags: QueueFlags, session: Session<unknown>, remote: RemoteCache | undefined, warn: (message: string) => void) {
   const address = parseQueueUrl(flags.queue!);
   if (!remote) throw new PipelineError("invalid-cli", "--queue needs --remote URL (or PIPELINE_REMOTE): workers hand results back only through the shared cache");
   const { QueueRunner } = await import("./queue-runner.ts");
-  return QueueRunner.connect({ address, local: session.local, remote });
+  const runner = await QueueRunner.connect({ address, local: session.local, remote });
+  if ((await runner.workerCount()) === 0) {
+    warn(`no worker is connected to ${address.url} yet: stages wait in the queue until one starts (pipeline worker --queue ${address.url} --remote ${remote.url})`);
+  }
+  return runner;
 }
 
 /** `status --queue`: the jobs waiting and running, one line each. */

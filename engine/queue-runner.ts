@@ -79,21 +79,26 @@ export class QueueRunner implements StageRunner {
   /** Connects to Redis, or fails with a message saying how to start it. */
   static async connect(options: QueueRunnerOptions): Promise<QueueRunner> {
     const queue = new Queue(QUEUE_NAME, { connection: options.address.connection });
+    let lastError = "";
+    // An EventEmitter's unhandled 'error' would crash the run: note the cause for messages instead.
+    queue.on("error", (error) => (lastError = error.message));
+    try {
+      await withTimeout(queue.waitUntilReady(), options.connectMs ?? 5000, "no answer");
+    } catch (error) {
+      await queue.close();
+      throw new PipelineError(
+        "invalid-cli",
+        `cannot reach Redis at ${options.address.url} (${lastError || (error as Error).message}): start it (redis-server; see the README's "Running on many machines") or fix --queue`,
+      );
+    }
+    // Created once Redis answers: a QueueEvents that never connected cannot be closed (BullMQ 5 awaits its client).
     const events = new QueueEvents(QUEUE_NAME, { connection: options.address.connection });
     const runner = new QueueRunner(options, queue, events);
-    // An EventEmitter's unhandled 'error' would crash the run: note the cause for messages instead.
+    runner.#lastError = lastError;
     queue.on("error", (error) => runner.#noteError(error));
     events.on("error", (error) => runner.#noteError(error));
     queue.on("ioredis:close", () => (runner.#unreachableSince ??= Date.now()));
-    try {
-      await withTimeout(Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), options.connectMs ?? 5000, "no answer");
-    } catch (error) {
-      await runner.close();
-      throw new PipelineError(
-        "invalid-cli",
-        `cannot reach Redis at ${options.address.url} (${runner.#lastError || (error as Error).message}): start it (redis-server; see the README's "Running on many machines") or fix --queue`,
-      );
-    }
+    await withTimeout(events.waitUntilReady(), options.connectMs ?? 5000, `Redis at ${options.address.url} stopped answering`);
     events.on("completed", ({ jobId, returnvalue }) => runner.#waiters.get(jobId)?.settle({ ok: true, result: returnvalue }));
     events.on("failed", ({ jobId, failedReason }) => runner.#waiters.get(jobId)?.settle({ ok: false, failure: decodeFailure(failedReason) }));
     events.on("progress", ({ jobId, data }) => {
@@ -152,6 +157,11 @@ export class QueueRunner implements StageRunner {
       fetchSeconds,
     });
     return { manifest, record, ...(metrics ? { metrics } : {}) };
+  }
+
+  /** Workers connected to the queue now; undefined when Redis will not say (CLIENT LIST disallowed). */
+  async workerCount(): Promise<number | undefined> {
+    return withTimeout(this.queue.getWorkersCount(), 3000, "no answer").catch(() => undefined);
   }
 
   /** One line for the end of a run: where the time around the stages went. */
@@ -253,8 +263,9 @@ export class QueueRunner implements StageRunner {
     try {
       for (const id of [...this.#waiters.keys()]) await withTimeout(this.#check(id), 3000, "Redis did not answer within 3 s");
       this.#unreachableSince = undefined;
+      this.#lastError = "";
     } catch (error) {
-      this.#noteError(error as Error);
+      if (!this.#lastError) this.#noteError(error as Error); // the connection's own error says more
       this.#unreachableSince ??= Date.now();
       const seconds = (Date.now() - this.#unreachableSince) / 1000;
       if (seconds * 1000 >= (this.options.unreachableMs ?? 15_000)) {

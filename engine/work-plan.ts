@@ -76,6 +76,10 @@ export function renderWorkPlan(
   const seconds = (name: string): number => recorded(name) ?? 0;
   const describe = (title: string, names: readonly string[]): void => {
     const unknown = names.filter((name) => recorded(name) === undefined);
+    if (unknown.length === names.length) {
+      lines.push(`${title}: ${names.length} stage${names.length === 1 ? "" : "s"}, none with a recorded duration: run them once (on any number of workers) to plan from their times`);
+      return;
+    }
     const one = estimateWallTime(graph, names, seconds, 1);
     const many = estimateWallTime(graph, names, seconds, workers);
     lines.push(`${title}: ${names.length} stage${names.length === 1 ? "" : "s"}, ${formatDuration(one.workSeconds)} of work`);

@@ -95,6 +95,7 @@ export class StageWorker {
       self.#lastError = error.message;
       options.log(`worker ${self.name}: Redis at ${options.address.url}: ${error.message}`);
     });
+    self.#worker.on("completed", () => (self.#lastError = "")); // Redis answers again: report its next error
     try {
       await withTimeout(self.#worker.waitUntilReady(), 5000, "no answer");
     } catch (error) {

@@ -199,6 +199,20 @@ describe("distributed runs on BullMQ and Redis", { skip: missing }, () => {
     assert.match(run.output, /4 ran, 0 cached, 1 failed, 1 skipped/);
   });
 
+  test("a stage process killed from outside (as the OOM killer would) is retried after a backoff", async () => {
+    const worker = await startWorker();
+    const run = coordinate(await ToyRig.create(), ["-S", "side.sleepMs=2000"]);
+    await runningIn([worker.rig], "side");
+    const log = await readFile(join(worker.rig.dir, "invocations.log"), "utf8");
+    const stagePid = Number(/^side start \S+ (\d+)$/m.exec(log)![1]);
+    assert.notEqual(stagePid, worker.child.pid, "the stage runs in a child process of the worker");
+    process.kill(stagePid, "SIGKILL");
+    const finished = await run.result();
+    assert.equal(finished.code, 0, finished.output);
+    assert.match(worker.output, /side \([0-9a-f]{10}\): failed: its process was killed by SIGKILL.* \(will be retried\)/);
+    assert.equal((await worker.rig.invocations()).side, 2, "side ran again after the backoff");
+  });
+
   test("SIGTERM on a worker hands its running stage back within the drain timeout; another worker finishes it", async () => {
     const first = await startWorker(["--drain-timeout", "1"]);
     const run = coordinate(await ToyRig.create(), ["-S", "side.sleepMs=4000"]);
@@ -251,24 +265,26 @@ describe("distributed runs on BullMQ and Redis", { skip: missing }, () => {
     const coordinator = await ToyRig.create();
     await progressEdit(coordinator);
     const address = parseQueueUrl(redis.url);
-    const session = await Session.open(coordinator.project, { overrides: ["side.sleepMs=3000"], remote: { cache: await FileRemoteCache.open(remoteDir), push: false, warn: () => {} } });
-    const runner = await QueueRunner.connect({ address, local: session.local, remote: (await FileRemoteCache.open(remoteDir)) });
+    const session = await Session.open(coordinator.project, { overrides: ["side.sleepMs=6000"], remote: { cache: await FileRemoteCache.open(remoteDir), push: false, warn: () => {} } });
+    const runner = await QueueRunner.connect({ address, local: session.local, remote: await FileRemoteCache.open(remoteDir) });
     const events: RunEvent[] = [];
-    const running = executeStages(session, { jobs: 10, runnerFor: () => runner, onEvent: (event) => events.push(event) });
+    let worker: Awaited<ReturnType<typeof startWorker>>;
+    let summary;
+    try {
+      const running = executeStages(session, { jobs: 10, runnerFor: () => runner, onEvent: (event) => events.push(event) });
+      await sleep(1000); // no worker yet: source and side wait in the queue
+      const queued = await cli(coordinator, ["status", "--queue", redis.url, "-S", "side.sleepMs=6000"]).result();
+      assert.match(queued.output, /Queue redis:\/\/127\.0\.0\.1:\d+: 0 running, 2 waiting/);
+      assert.match(queued.output, /side\s+queued/);
 
-    await sleep(1500); // no worker yet: source and side wait in the queue
-    const queued = await cli(coordinator, ["status", "--queue", redis.url]).result();
-    assert.match(queued.output, /Queue redis:\/\/127\.0\.0\.1:\d+: 0 running, 2 waiting/);
-    assert.match(queued.output, /side\s+queued/);
-
-    const worker = await startWorker(["--concurrency", "2"], progressEdit);
-    await runningIn([worker.rig], "side");
-    await sleep(1500);
-    const busy = await cli(coordinator, ["status", "--queue", redis.url]).result();
-    assert.match(busy.output, new RegExp(`side\\s+running on ${worker.name}`));
-
-    const summary = await running;
-    await runner.close();
+      worker = await startWorker(["--concurrency", "2"], progressEdit);
+      await runningIn([worker.rig], "side");
+      const busy = await cli(coordinator, ["status", "--queue", redis.url, "-S", "side.sleepMs=6000"]).result();
+      assert.match(busy.output, new RegExp(`side\\s+running on ${worker.name} [0-9a-f]{10} · epoch 1/2 · loss 0\\.5`));
+      summary = await running;
+    } finally {
+      await runner.close();
+    }
     assert.equal(summary.ok, true, JSON.stringify(summary.outcomes));
     const texts = events.flatMap((event) => (event.type === "progress" && event.stage === "side" ? [event.progress.text] : []));
     assert.ok(texts.includes(`epoch 1/2 · loss 0.5 · ${worker.name}`), texts.join("\n"));
