@@ -17,6 +17,7 @@ import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { dispose, type Info } from "./kernel-utils.ts";
 import { heapBytes, heapOffset, simdKernels } from "./simd/kernels.ts";
+import { winogradApplies, winogradConv } from "./winograd.ts";
 
 /** What the kernel computes: an input [n, h, w, c] convolved to [n, oh, ow, o] with pads top/left. */
 export interface ConvGeometry {
@@ -33,6 +34,12 @@ export interface ConvGeometry {
   sw: number;
   top: number;
   left: number;
+}
+
+/** Whether 3×3 convolutions at stride 1 take Winograd's F(2×2, 3×3) (winograd.ts); off only to compare. */
+let useWinograd = true;
+export function setWinograd(on: boolean): void {
+  useWinograd = on;
 }
 
 /** conv_forward computes 4 output pixels of a row at a time. */
@@ -137,6 +144,7 @@ export function directFilterGrad(wasm: BackendWasm, x: Info, dy: Info, g: ConvGe
  * forward filter [fh, fw, o, c] of the convolution whose input gradient this is.
  */
 export function directConv(wasm: BackendWasm, x: Info, filter: Info, g: ConvGeometry, bias?: Info, turned = false): Info {
+  if (useWinograd && winogradApplies(g)) return winogradConv(wasm, x, filter, g, bias, turned);
   const temps: Info[] = [];
   try {
     // Rows narrower than a tile: computed a tile wide (the extra pixels read padding), then cut.

@@ -1,12 +1,13 @@
 /**
  * The register-blocked wasm kernels (ml/wasm/direct-conv.ts, simd/kernels.wat `conv_forward`,
- * `conv_filter_grad`, `max_pool_grad_2x2`): against the cpu backend on random shapes (odd sizes,
- * strides, pads, channel counts that leave every remainder of the 4-pixel × 8-channel tiles), and
- * bit for bit against what trained before them, where the summation order is the same: XNNPACK's
- * convolution (forward; the input gradient as a convolution with the turned filter), a float32
- * loop in (image, row, column) order (the filter gradient, as the earlier hand-written kernel
- * summed), in k order from the bias (Dense x·W + b) and in batch order (Dense xᵀ·dy), and the
- * general MaxPoolGrad kernel. Run: node --import tsx --test test/ml/wasm-direct-conv.test.ts
+ * `conv_filter_grad`, `max_pool_grad_2x2`) and Winograd's 3×3 convolution (ml/wasm/winograd.ts):
+ * against the cpu backend on random shapes (odd sizes, strides, pads, channel counts that leave
+ * every remainder of the 4-pixel × 8-channel tiles), and, where the summation order is the same,
+ * bit for bit against what trained before them: XNNPACK's convolution (forward; the input gradient
+ * as a convolution with the turned filter; Winograd off, since it sums in another order), a
+ * float32 loop in (image, row, column) order (the filter gradient, as the earlier hand-written
+ * kernel summed), in k order from the bias (Dense x·W + b) and in batch order (Dense xᵀ·dy), and
+ * the general MaxPoolGrad kernel. Run: node --import tsx --test test/ml/wasm-direct-conv.test.ts
  */
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -14,6 +15,8 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from "../../ml/wasm/register-training-kernels.ts";
 import { asWasm } from "../../ml/wasm/kernel-utils.ts";
+import { forwardGeometry, inputGradientGeometry, setWinograd } from "../../ml/wasm/direct-conv.ts";
+import { winogradApplies } from "../../ml/wasm/winograd.ts";
 import { heapOffset, simdKernels } from "../../ml/wasm/simd/kernels.ts";
 import { Rng } from "../../ml/random.ts";
 
@@ -106,6 +109,11 @@ const convCases: ConvCase[] = [
   { x: [1, 7, 5, 6], f: [2, 4, 6, 3], stride: 1, pad: "same" }, // fewer than 4 channels, even filter, asymmetric pads
   { x: [2, 6, 3, 2], f: [3, 3, 2, 9], stride: 1, pad: "same" }, // rows of 3 pixels: the stock kernels
   { x: [2, 5, 6, 3], f: [3, 3, 3, 20], stride: 1, pad: 4 }, // pads wider than the filter
+  // Winograd: 2×2 output tiles cut by odd sizes, every pad kind, channel counts 4, 8, 12
+  { x: [2, 9, 7, 4], f: [3, 3, 4, 8], stride: 1, pad: "same" },
+  { x: [1, 10, 9, 12], f: [3, 3, 12, 4], stride: 1, pad: "valid" },
+  { x: [2, 7, 8, 8], f: [3, 3, 8, 12], stride: 1, pad: 2 },
+  { x: [2, 28, 28, 32], f: [3, 3, 32, 32], stride: 1, pad: "same" },
   ...randomCases(40, new Rng(20261201)),
 ];
 
@@ -126,6 +134,19 @@ test("convolution forward (with and without bias), input and filter gradients ma
   for (const c of convCases) await assertMatchesCpu(label(c), convGrads(c));
 });
 
+test("the Winograd cases take Winograd, forward and input gradient, and the same shapes match cpu without it too", async () => {
+  const geometry = (c: ConvCase) => tf.backend_util.computeConv2DInfo(c.x, c.f, c.stride, 1, c.pad as "same");
+  const winograd = convCases.filter((c) => winogradApplies(forwardGeometry(geometry(c))));
+  assert.ok(winograd.length >= 5, `${winograd.length} Winograd cases`);
+  assert.ok(winograd.every((c) => { const g = inputGradientGeometry(geometry(c)); return g === null || winogradApplies(g); }));
+  setWinograd(false);
+  try {
+    for (const c of winograd) await assertMatchesCpu(`direct ${label(c)}`, convGrads(c));
+  } finally {
+    setWinograd(true);
+  }
+});
+
 /** A function of the stock kernels (ours unregistered for its duration). */
 function withStockKernels<T>(f: () => T): T {
   unregisterWasmTrainingKernels();
@@ -133,6 +154,16 @@ function withStockKernels<T>(f: () => T): T {
     return f();
   } finally {
     registerWasmTrainingKernels();
+  }
+}
+
+/** A function of the direct convolution (Winograd, which sums in another order, off for its duration). */
+function direct<T>(f: () => T): T {
+  setWinograd(false);
+  try {
+    return f();
+  } finally {
+    setWinograd(true);
   }
 }
 
@@ -144,7 +175,7 @@ const unitStride = convCases.filter((c) => c.stride === 1);
 // this comparison.
 const namedPads = convCases.filter((c) => c.pad === "valid" || (c.pad === "same" && c.stride === 1));
 
-test("the forward convolution is bit for bit XNNPACK's", () => {
+test("the forward convolution (direct) is bit for bit XNNPACK's", () => {
   for (const c of namedPads) {
     tf.tidy(() => {
       const x = rnd(c.x);
@@ -155,12 +186,12 @@ test("the forward convolution is bit for bit XNNPACK's", () => {
         tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.stride, c.pad as "same"),
       ];
       const before = withStockKernels(run);
-      run().forEach((t, k) => assertSameBits(`${label(c)} #${k}`, t.dataSync(), before[k]!.dataSync()));
+      direct(run).forEach((t, k) => assertSameBits(`${label(c)} #${k}`, t.dataSync(), before[k]!.dataSync()));
     });
   }
 });
 
-test("the input gradient is bit for bit XNNPACK's convolution of dy with the turned filter", () => {
+test("the input gradient (direct) is bit for bit XNNPACK's convolution of dy with the turned filter", () => {
   for (const c of unitStride) {
     tf.tidy(() => {
       const f = rnd(c.f);
@@ -175,7 +206,7 @@ test("the input gradient is bit for bit XNNPACK's convolution of dy with the tur
         const turned = tf.transpose(tf.reverse(f, [0, 1]), [0, 1, 3, 2]);
         return tf.conv2d(dy as tf.Tensor4D, turned as tf.Tensor4D, 1, [[0, 0], [top, bottom], [left, right], [0, 0]]);
       });
-      const ours = tf.engine().runKernel("Conv2DBackpropInput", { dy, filter: f }, { strides: [1, 1], pad: c.pad, dataFormat: "NHWC", inputShape: c.x }) as tf.Tensor;
+      const ours = direct(() => tf.engine().runKernel("Conv2DBackpropInput", { dy, filter: f }, { strides: [1, 1], pad: c.pad, dataFormat: "NHWC", inputShape: c.x }) as tf.Tensor);
       assertSameBits(label(c), ours.dataSync(), before.dataSync());
     });
   }

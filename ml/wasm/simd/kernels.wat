@@ -243,7 +243,7 @@
   ;; pixels (the same sums in the same order), so ow must be ≥ 4 (a caller with narrower rows
   ;; computes 4 pixels from a wider-padded input and keeps its own). The 4-channel tail stores only
   ;; the channels below o.
-  (func (export "conv_forward")
+  (func $convForward (export "conv_forward")
     (param $x i32) (param $w i32) (param $bias i32) (param $y i32)
     (param $n i32) (param $h i32) (param $wp i32) (param $c i32)
     (param $oh i32) (param $ow i32) (param $o i32) (param $oStride i32)
@@ -391,6 +391,208 @@
           (br $o4Loop)))
         (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
         (br $oyLoop)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bLoop))))
+
+  ;; Winograd F(2×2, 3×3) for 3×3 convolutions at stride 1 (forward, and the input gradient with the
+  ;; filter turned), 2.25 times fewer multiplies than conv_forward: per 2×2 block of outputs, a 4×4
+  ;; patch d of the input becomes V = Bᵀ·d·B (adds only), the filter g becomes U = G·g·Gᵀ (once per
+  ;; call, by the caller), the 16 entries multiply as 16 products V_e[tiles, c]·U_e[c, o] (on
+  ;; conv_forward, as 1×1 convolutions), and the outputs are Y = Aᵀ·M·A (adds only) plus the bias.
+  ;; The sums are in another order than the direct convolution's (and rounded through the
+  ;; transforms), so results differ from it in the last bits. One image at a time, so that its V
+  ;; and M stay in cache. x is the batch already padded ([n, hp, wp, c], hp = 2·tH + 2, wp = 2·tW + 2,
+  ;; the image at the pads), u is [16, c, o], v and m are scratch of 16·tH·tW·c and 16·tH·tW·o floats;
+  ;; c and o multiples of 4, tH·tW ≥ 4.
+  (func (export "winograd_conv")
+    (param $x i32) (param $u i32) (param $bias i32) (param $y i32) (param $v i32) (param $m i32)
+    (param $n i32) (param $hp i32) (param $wp i32) (param $c i32) (param $oh i32) (param $ow i32) (param $o i32)
+    (local $b i32) (local $tH i32) (local $tW i32) (local $T i32) (local $e i32)
+    (local.set $tH (i32.shr_u (i32.add (local.get $oh) (i32.const 1)) (i32.const 1)))
+    (local.set $tW (i32.shr_u (i32.add (local.get $ow) (i32.const 1)) (i32.const 1)))
+    (local.set $T (i32.mul (local.get $tH) (local.get $tW)))
+    (local.set $b (i32.const 0))
+    (block $bDone (loop $bLoop
+      (br_if $bDone (i32.ge_s (local.get $b) (local.get $n)))
+      (call $winogradInput
+        (i32.add (local.get $x) (i32.shl (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $hp)) (local.get $wp)) (local.get $c)) (i32.const 2)))
+        (local.get $v) (local.get $wp) (local.get $c) (local.get $tH) (local.get $tW))
+      (local.set $e (i32.const 0))
+      (block $eDone (loop $eLoop
+        (br_if $eDone (i32.ge_s (local.get $e) (i32.const 16)))
+        (call $convForward
+          (i32.add (local.get $v) (i32.shl (i32.mul (i32.mul (local.get $e) (local.get $T)) (local.get $c)) (i32.const 2)))
+          (i32.add (local.get $u) (i32.shl (i32.mul (i32.mul (local.get $e) (local.get $c)) (local.get $o)) (i32.const 2)))
+          (i32.const 0)
+          (i32.add (local.get $m) (i32.shl (i32.mul (i32.mul (local.get $e) (local.get $T)) (local.get $o)) (i32.const 2)))
+          (i32.const 1) (i32.const 1) (local.get $T) (local.get $c)
+          (i32.const 1) (local.get $T) (local.get $o) (local.get $o)
+          (i32.const 1) (i32.const 1) (i32.const 1) (i32.const 1) (i32.const 0))
+        (local.set $e (i32.add (local.get $e) (i32.const 1)))
+        (br $eLoop)))
+      (call $winogradOutput
+        (local.get $m) (local.get $bias)
+        (i32.add (local.get $y) (i32.shl (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $o)) (i32.const 2)))
+        (local.get $oh) (local.get $ow) (local.get $o) (local.get $tH) (local.get $tW))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bLoop))))
+
+  ;; V[e, t, ch] = (Bᵀ·d·B)[e] for the 4×4 patch d at rows 2·ty.., columns 2·tx.. of the padded image
+  ;; img [·, wp, c], t = ty·tW + tx, e = 4·row + column; 4 channels at a time. Bᵀ rows: (1 0 -1 0),
+  ;; (0 1 1 0), (0 -1 1 0), (0 1 0 -1).
+  (func $winogradInput (param $img i32) (param $v i32) (param $wp i32) (param $c i32) (param $tH i32) (param $tW i32)
+    (local $ty i32) (local $tx i32) (local $ch i32) (local $p i32) (local $q i32) (local $r i32) (local $ra i32) (local $rb i32) (local $sign i32)
+    (local $pix i32) (local $row i32) (local $plane i32) (local $t i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $pix (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $row (i32.mul (local.get $wp) (local.get $pix)))
+    (local.set $plane (i32.mul (i32.mul (i32.mul (local.get $tH) (local.get $tW)) (local.get $c)) (i32.const 4)))
+    (local.set $t (i32.const 0))
+    (local.set $ty (i32.const 0))
+    (block $tyDone (loop $tyLoop
+      (br_if $tyDone (i32.ge_s (local.get $ty) (local.get $tH)))
+      (local.set $tx (i32.const 0))
+      (block $txDone (loop $txLoop
+        (br_if $txDone (i32.ge_s (local.get $tx) (local.get $tW)))
+        (local.set $ch (i32.const 0))
+        (block $chDone (loop $chLoop
+          (br_if $chDone (i32.ge_s (local.get $ch) (local.get $c)))
+          ;; top-left of the patch, this channel group
+          (local.set $p (i32.add (local.get $img) (i32.add
+            (i32.add (i32.mul (i32.shl (local.get $ty) (i32.const 1)) (local.get $row)) (i32.mul (i32.shl (local.get $tx) (i32.const 1)) (local.get $pix)))
+            (i32.shl (local.get $ch) (i32.const 2)))))
+          ;; destination of e = 0 for this tile and channel group
+          (local.set $q (i32.add (local.get $v) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $c)) (local.get $ch)) (i32.const 2))))
+          ;; output row r of Bᵀ·d combines patch rows ra and rb: d[ra] - d[rb] (r = 0, 3) or d[ra] + d[rb] ... see below
+          (local.set $r (i32.const 0))
+          (block $rDone (loop $rLoop
+            (br_if $rDone (i32.ge_s (local.get $r) (i32.const 4)))
+            ;; r 0: d0 - d2;  r 1: d1 + d2;  r 2: d2 - d1;  r 3: d1 - d3
+            (if (i32.eqz (local.get $r)) (then (local.set $ra (i32.const 0)) (local.set $rb (i32.const 2)) (local.set $sign (i32.const 1))))
+            (if (i32.eq (local.get $r) (i32.const 1)) (then (local.set $ra (i32.const 1)) (local.set $rb (i32.const 2)) (local.set $sign (i32.const 0))))
+            (if (i32.eq (local.get $r) (i32.const 2)) (then (local.set $ra (i32.const 2)) (local.set $rb (i32.const 1)) (local.set $sign (i32.const 1))))
+            (if (i32.eq (local.get $r) (i32.const 3)) (then (local.set $ra (i32.const 1)) (local.set $rb (i32.const 3)) (local.set $sign (i32.const 1))))
+            (local.set $ra (i32.add (local.get $p) (i32.mul (local.get $ra) (local.get $row))))
+            (local.set $rb (i32.add (local.get $p) (i32.mul (local.get $rb) (local.get $row))))
+            (local.set $a0 (v128.load (local.get $ra)))
+            (local.set $a1 (v128.load (i32.add (local.get $ra) (local.get $pix))))
+            (local.set $a2 (v128.load (i32.add (local.get $ra) (i32.shl (local.get $pix) (i32.const 1)))))
+            (local.set $a3 (v128.load (i32.add (local.get $ra) (i32.mul (local.get $pix) (i32.const 3)))))
+            (local.set $b0 (v128.load (local.get $rb)))
+            (local.set $b1 (v128.load (i32.add (local.get $rb) (local.get $pix))))
+            (local.set $b2 (v128.load (i32.add (local.get $rb) (i32.shl (local.get $pix) (i32.const 1)))))
+            (local.set $b3 (v128.load (i32.add (local.get $rb) (i32.mul (local.get $pix) (i32.const 3)))))
+            (if (local.get $sign)
+              (then
+                (local.set $t0 (f32x4.sub (local.get $a0) (local.get $b0))) (local.set $t1 (f32x4.sub (local.get $a1) (local.get $b1)))
+                (local.set $t2 (f32x4.sub (local.get $a2) (local.get $b2))) (local.set $t3 (f32x4.sub (local.get $a3) (local.get $b3))))
+              (else
+                (local.set $t0 (f32x4.add (local.get $a0) (local.get $b0))) (local.set $t1 (f32x4.add (local.get $a1) (local.get $b1)))
+                (local.set $t2 (f32x4.add (local.get $a2) (local.get $b2))) (local.set $t3 (f32x4.add (local.get $a3) (local.get $b3)))))
+            ;; then ·B along the columns, the same combinations: e = 4r + 0..3
+            (v128.store (local.get $q) (f32x4.sub (local.get $t0) (local.get $t2)))
+            (v128.store (i32.add (local.get $q) (local.get $plane)) (f32x4.add (local.get $t1) (local.get $t2)))
+            (v128.store (i32.add (local.get $q) (i32.shl (local.get $plane) (i32.const 1))) (f32x4.sub (local.get $t2) (local.get $t1)))
+            (v128.store (i32.add (local.get $q) (i32.mul (local.get $plane) (i32.const 3))) (f32x4.sub (local.get $t1) (local.get $t3)))
+            (local.set $q (i32.add (local.get $q) (i32.shl (local.get $plane) (i32.const 2))))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rLoop)))
+          (local.set $ch (i32.add (local.get $ch) (i32.const 4)))
+          (br $chLoop)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
+        (br $txLoop)))
+      (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
+      (br $tyLoop))))
+
+  ;; y[2·ty + a, 2·tx + bc, oc] = bias[oc] + (Aᵀ·M·A)[a, bc] for the tile's 16 products M[e, t, oc],
+  ;; where in the image (odd oh / ow leave a tile's last row / column out). Aᵀ rows: (1 1 1 0),
+  ;; (0 1 -1 -1). img is the image's first output pixel [oh, ow, o]; bias 0 for none.
+  (func $winogradOutput (param $mm i32) (param $bias i32) (param $img i32) (param $oh i32) (param $ow i32) (param $o i32) (param $tH i32) (param $tW i32)
+    (local $ty i32) (local $tx i32) (local $oc i32) (local $t i32) (local $p i32) (local $plane i32) (local $pix i32) (local $rowB i32) (local $col i32)
+    (local $yp i32) (local $row1 i32) (local $col1 i32)
+    (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128)
+    (local $u00 v128) (local $u01 v128) (local $u02 v128) (local $u03 v128)
+    (local $u10 v128) (local $u11 v128) (local $u12 v128) (local $u13 v128) (local $bv v128)
+    (local.set $pix (i32.shl (local.get $o) (i32.const 2)))
+    (local.set $rowB (i32.mul (local.get $ow) (local.get $pix)))
+    (local.set $plane (i32.mul (i32.mul (i32.mul (local.get $tH) (local.get $tW)) (local.get $o)) (i32.const 4)))
+    (local.set $t (i32.const 0))
+    (local.set $ty (i32.const 0))
+    (block $tyDone (loop $tyLoop
+      (br_if $tyDone (i32.ge_s (local.get $ty) (local.get $tH)))
+      (local.set $row1 (i32.lt_s (i32.add (i32.shl (local.get $ty) (i32.const 1)) (i32.const 1)) (local.get $oh)))
+      (local.set $tx (i32.const 0))
+      (block $txDone (loop $txLoop
+        (br_if $txDone (i32.ge_s (local.get $tx) (local.get $tW)))
+        (local.set $col1 (i32.lt_s (i32.add (i32.shl (local.get $tx) (i32.const 1)) (i32.const 1)) (local.get $ow)))
+        (local.set $oc (i32.const 0))
+        (block $ocDone (loop $ocLoop
+          (br_if $ocDone (i32.ge_s (local.get $oc) (local.get $o)))
+          (local.set $p (i32.add (local.get $mm) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $o)) (local.get $oc)) (i32.const 2))))
+          ;; u0 = M row 0 + row 1 + row 2, u1 = row 1 - row 2 - row 3, column by column (M row r, column j is e = 4r + j)
+          (local.set $col (i32.const 0))
+          (block $colDone (loop $colLoop
+            (br_if $colDone (i32.ge_s (local.get $col) (i32.const 4)))
+            (local.set $m0 (v128.load (local.get $p)))
+            (local.set $m1 (v128.load (i32.add (local.get $p) (i32.shl (local.get $plane) (i32.const 2)))))
+            (local.set $m2 (v128.load (i32.add (local.get $p) (i32.shl (local.get $plane) (i32.const 3)))))
+            (local.set $m3 (v128.load (i32.add (local.get $p) (i32.mul (local.get $plane) (i32.const 12)))))
+            (local.set $m0 (f32x4.add (f32x4.add (local.get $m0) (local.get $m1)) (local.get $m2)))
+            (local.set $m1 (f32x4.sub (f32x4.sub (local.get $m1) (local.get $m2)) (local.get $m3)))
+            (if (i32.eqz (local.get $col)) (then (local.set $u00 (local.get $m0)) (local.set $u10 (local.get $m1))))
+            (if (i32.eq (local.get $col) (i32.const 1)) (then (local.set $u01 (local.get $m0)) (local.set $u11 (local.get $m1))))
+            (if (i32.eq (local.get $col) (i32.const 2)) (then (local.set $u02 (local.get $m0)) (local.set $u12 (local.get $m1))))
+            (if (i32.eq (local.get $col) (i32.const 3)) (then (local.set $u03 (local.get $m0)) (local.set $u13 (local.get $m1))))
+            (local.set $p (i32.add (local.get $p) (local.get $plane)))
+            (local.set $col (i32.add (local.get $col) (i32.const 1)))
+            (br $colLoop)))
+          (if (local.get $bias)
+            (then (local.set $bv (v128.load (i32.add (local.get $bias) (i32.shl (local.get $oc) (i32.const 2))))))
+            (else (local.set $bv (v128.const i32x4 0 0 0 0))))
+          (local.set $yp (i32.add (local.get $img) (i32.add
+            (i32.add (i32.mul (i32.shl (local.get $ty) (i32.const 1)) (local.get $rowB)) (i32.mul (i32.shl (local.get $tx) (i32.const 1)) (local.get $pix)))
+            (i32.shl (local.get $oc) (i32.const 2)))))
+          (v128.store (local.get $yp) (f32x4.add (local.get $bv) (f32x4.add (f32x4.add (local.get $u00) (local.get $u01)) (local.get $u02))))
+          (if (local.get $col1) (then
+            (v128.store (i32.add (local.get $yp) (local.get $pix)) (f32x4.add (local.get $bv) (f32x4.sub (f32x4.sub (local.get $u01) (local.get $u02)) (local.get $u03))))))
+          (if (local.get $row1) (then
+            (v128.store (i32.add (local.get $yp) (local.get $rowB)) (f32x4.add (local.get $bv) (f32x4.add (f32x4.add (local.get $u10) (local.get $u11)) (local.get $u12))))
+            (if (local.get $col1) (then
+              (v128.store (i32.add (i32.add (local.get $yp) (local.get $rowB)) (local.get $pix)) (f32x4.add (local.get $bv) (f32x4.sub (f32x4.sub (local.get $u11) (local.get $u12)) (local.get $u13))))))))
+          (local.set $oc (i32.add (local.get $oc) (i32.const 4)))
+          (br $ocLoop)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
+        (br $txLoop)))
+      (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
+      (br $tyLoop))))
+
+  ;; Copies a batch of images [n, h, w, c] into [n, hp, wp, c] at row top and column left, zeroing
+  ;; the rest (the padded input of winograd_conv).
+  (func (export "pad_images")
+    (param $src i32) (param $dst i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+    (param $hp i32) (param $wp i32) (param $top i32) (param $left i32)
+    (local $b i32) (local $r i32) (local $pix i32) (local $rowBytes i32) (local $dstRow i32) (local $leftBytes i32)
+    (local.set $pix (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $w) (local.get $pix)))
+    (local.set $dstRow (i32.mul (local.get $wp) (local.get $pix)))
+    (local.set $leftBytes (i32.mul (local.get $left) (local.get $pix)))
+    (memory.fill (local.get $dst) (i32.const 0) (i32.mul (i32.mul (local.get $n) (local.get $hp)) (local.get $dstRow)))
+    (local.set $b (i32.const 0))
+    (block $bDone (loop $bLoop
+      (br_if $bDone (i32.ge_s (local.get $b) (local.get $n)))
+      (local.set $r (i32.const 0))
+      (block $rDone (loop $rLoop
+        (br_if $rDone (i32.ge_s (local.get $r) (local.get $h)))
+        (memory.copy
+          (i32.add (local.get $dst) (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $hp)) (i32.add (local.get $r) (local.get $top))) (local.get $dstRow)) (local.get $leftBytes)))
+          (i32.add (local.get $src) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $r)) (local.get $rowBytes)))
+          (local.get $rowBytes))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rLoop)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bLoop))))
 
