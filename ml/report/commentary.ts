@@ -9,6 +9,7 @@ import { optimizerLabel } from "./describe.ts";
 import type { ExperimentRow } from "./rows.ts";
 import { byConcurrency, conditionsRange, timedRows } from "./run-conditions.ts";
 import { CHALLENGE_ACCURACY, judgeChallenge } from "./verdicts.ts";
+import { dropoutOneSentence } from "./dropout-one.ts";
 
 export type CommentaryInput = ComparisonInput;
 export { CHALLENGE_ACCURACY };
@@ -18,7 +19,7 @@ export interface Commentary {
   overall: string[];
   /** Every one-setting comparison, seed-paired (the "What changes what" section). */
   comparisons: Comparison[];
-  /** Checks beside the comparisons (a dropout rate of 1 should give chance level). */
+  /** Notes beside the comparisons (what a dropout rate of 1 does, from its confusion matrices). */
   checks: string[];
   /** Sentences for each study's section. */
   byStudy: Record<string, string[]>;
@@ -88,14 +89,9 @@ function timeSentences(allRows: readonly ExperimentRow[]): string[] {
   return sentences;
 }
 
-/** Dropout rate 1 zeroes fc1's output: the network cannot use its input, so chance level is the check. */
+/** Dropout rate 1: what it does in training and in evaluation, shown in the row's own confusion matrices (dropout-one.ts). */
 function dropoutOneSentences(inputs: readonly CommentaryInput[]): string[] {
-  return inputs
-    .filter((input) => input.model.dropout >= 1)
-    .map((input) => {
-      const nearChance = Math.abs(input.row.testAccuracy - 0.1) < 0.05;
-      return `Dropout rate 1 zeroes fc1's output, so ${code(input.row.id)} (${sharedContext(input, "dropout")}) cannot use its input: ${meanSd(input.row)}${nearChance ? ", chance level (10%), as expected" : ", which is not chance level (10%): worth checking"}.`;
-    });
+  return inputs.filter((input) => input.model.dropout >= 1).map((input) => dropoutOneSentence(input.row, sharedContext(input, "dropout")));
 }
 
 /** "Same model and data, best first: …" for each optimizer group, for its study's section. */

@@ -13,6 +13,20 @@ import type { BatchNormEvaluation } from "../config.ts";
 
 export type { Verdict };
 
+/** What one seed's network predicts on the test set, from its confusion matrix (and its last training epoch). */
+export interface SeedPredictions {
+  seed: number;
+  accuracy: number;
+  /** Training accuracy of the last epoch (as the network was while it trained); null without a history. */
+  trainAccuracy: number | null;
+  /** The digit it answers most often and the share of test images it answers it for. */
+  mostPredicted: { digit: number; share: number };
+  /** How many of the 10 digits it answers at all. */
+  digitsPredicted: number;
+  /** The test set's most common digit and its share (the confusion matrix's largest row). */
+  mostCommonTrue: { digit: number; share: number };
+}
+
 export interface ExperimentRow {
   id: string;
   study: string;
@@ -49,6 +63,8 @@ export interface ExperimentRow {
   otherModeAccuracies: number[] | null;
   /** Their mean. */
   otherModeAccuracy: number | null;
+  /** Per seed: what its network predicts (confusion matrix column sums), for sentences that explain a row. */
+  seedPredictions: SeedPredictions[];
   /** Whether the test set was evaluated after every epoch (`evaluation.testEachEpoch`): per-epoch test values in the history. */
   perEpochTest: boolean;
   referenceAccuracy: number | null;
@@ -127,6 +143,7 @@ export function experimentRow(result: ExperimentResults): ExperimentRow {
     evaluationBatchSize: seeds[0]!.metrics.batchSize ?? null,
     otherModeAccuracies: otherMode.length === seeds.length ? otherMode : null,
     otherModeAccuracy: otherMode.length === seeds.length ? mean(otherMode) : null,
+    seedPredictions: seeds.map((seed) => seedPredictions(seed.seed, seed.metrics.confusionMatrix, seed.trained.history.at(-1)?.trainAccuracy ?? null)),
     perEpochTest: seeds.every((seed) => seed.trained.history.length > 0 && seed.trained.history.every((epoch) => epoch.testAccuracy !== undefined)),
     referenceAccuracy: reference,
     referenceNote: meta.reference.note ?? null,
@@ -148,6 +165,26 @@ export function experimentRow(result: ExperimentResults): ExperimentRow {
     finalTrainAccuracy: meanOf(lasts.map((last) => last?.trainAccuracy)),
     finalValLoss: meanOf(lasts.map((last) => last?.valLoss)),
     finalValAccuracy: meanOf(lasts.map((last) => last?.valAccuracy)),
+  };
+}
+
+/** Column sums (answers) and row sums (true digits) of a confusion matrix [true][predicted]. */
+export function seedPredictions(seed: number, matrix: readonly (readonly number[])[], trainAccuracy: number | null): SeedPredictions {
+  const total = matrix.reduce((sum, row) => sum + row.reduce((a, b) => a + b, 0), 0);
+  const answered = matrix[0]!.map((_, digit) => matrix.reduce((sum, row) => sum + (row[digit] ?? 0), 0));
+  const truths = matrix.map((row) => row.reduce((a, b) => a + b, 0));
+  const top = (counts: number[]): { digit: number; share: number } => {
+    const digit = counts.indexOf(Math.max(...counts));
+    return { digit, share: counts[digit]! / total };
+  };
+  const correct = matrix.reduce((sum, row, digit) => sum + (row[digit] ?? 0), 0);
+  return {
+    seed,
+    accuracy: correct / total,
+    trainAccuracy,
+    mostPredicted: top(answered),
+    digitsPredicted: answered.filter((count) => count > 0).length,
+    mostCommonTrue: top(truths),
   };
 }
 

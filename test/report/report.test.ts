@@ -18,6 +18,7 @@ import { loadExperimentResults, type ExperimentResults } from "../../ml/report/r
 import type { ExperimentRow } from "../../ml/report/rows.ts";
 import { renderReport } from "../../ml/report/report-document.ts";
 import { judgeAgainstPublished, judgeChallenge } from "../../ml/report/verdicts.ts";
+import { seedPredictions } from "../../ml/report/rows.ts";
 import type { RunRecord } from "../../engine/run-record.ts";
 import { tinyProfileBase, tinyWorkDir } from "../helpers/tiny-profile.ts";
 import { project } from "../../stages/index.ts";
@@ -180,6 +181,9 @@ test("report.md covers every experiment, links only files that exist, and leaves
   const perSeed = await Promise.all(SEEDS.lenet!.map(async (seed) => JSON.parse(await readFile(join(await outDir(stageOf("evaluate", "lenet", seed)), "metrics.json"), "utf8")).accuracy as number));
   assert.deepEqual(lenet.seedAccuracies, perSeed);
   assert.notEqual(perSeed[0], perSeed[1], "two seeds train two different networks");
+  // What each seed answers, read from its own confusion matrix (the dropout-1 explanation is built on it).
+  assert.deepEqual(lenet.seedPredictions.map((seed: { accuracy: number }) => seed.accuracy), perSeed);
+  assert.equal(lenet.seedPredictions[0].trainAccuracy, lenet.runs[0].history.at(-1).trainAccuracy);
   assert.equal(lenet.testAccuracy, (perSeed[0]! + perSeed[1]!) / 2);
   assert.equal(lenet.testAccuracyMin, Math.min(...perSeed));
   assert.ok(Math.abs(lenet.testAccuracySd - Math.abs(perSeed[0]! - perSeed[1]!) / Math.SQRT2) < 1e-12);
@@ -382,7 +386,7 @@ function row(id: string, accuracies: number | number[], extra: Partial<Experimen
   return {
     id, study: "002", title: id, architecture: "simple", variant: "—", optimizer: "?", optimizerName: "?", learningRate: 0.001, momentum: 0, dataset: "d",
     epochs: 5, batchSize: 64, testImages: 10_000, seeds: values.map((_, index) => 42 + index), n: values.length, testAccuracy: mean, testAccuracySd: sd,
-    testAccuracyMin: Math.min(...values), testAccuracyMax: Math.max(...values), seedAccuracies: values, testLoss: 0.1, macroF1: mean, evaluationMode: "running-statistics", evaluationBatchSize: null, otherModeAccuracies: null, otherModeAccuracy: null, perEpochTest: false,
+    testAccuracyMin: Math.min(...values), testAccuracyMax: Math.max(...values), seedAccuracies: values, testLoss: 0.1, macroF1: mean, evaluationMode: "running-statistics", evaluationBatchSize: null, otherModeAccuracies: null, otherModeAccuracy: null, seedPredictions: [], perEpochTest: false,
     referenceAccuracy: null, referenceNote: null, deltaPoints: null, predictionLow: null, predictionHigh: null, verdict: "no reference", targetAccuracy: null, challenge: null,
     trainingSeconds: 100, trainingSecondsTotal: 100 * values.length, imagesPerSecond: 500, concurrentStages: 1, loadAverage: 1, threads: 1,
     parameters: 1, backend: "wasm",
@@ -469,20 +473,37 @@ test("commentary: reproduction verdicts carry n, single runs carry none, the cha
   assert.match(renderReport({ rows: [reached], commentary: buildCommentary([input(reached, {}, OPT("adam"))]), summaries: [], charts: [], environments: [] }), /🎯 reaches 99\.5% \(lower bound 99\.\d\d%, n = 3\)/);
 });
 
-test("commentary: dropout rates against none, rate 1 checked against chance level, sigmoid vs ReLU", () => {
+test("commentary: dropout rates against none, rate 1 explained from its own confusion matrices, sigmoid vs ReLU", () => {
   const lenet = { arch: "lenet" as const };
   const sgd: OptimizerConfig = { name: "sgd", lr: 0.01, momentum: 0.5 };
   const study = { study: "003" };
+  // Two seeds of a dropout-1 network as they behave: one answer per region of input space, whichever the initial weights give.
+  const supports = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009];
+  const matrix = (answer: (digit: number) => number): number[][] =>
+    supports.map((count, digit) => Array.from({ length: 10 }, (_, predicted) => (predicted === answer(digit) ? count : 0)));
+  const seedA = seedPredictions(42, matrix((digit) => (digit <= 6 ? 3 : 8)), 0.1124);
+  const seedB = seedPredictions(43, matrix(() => 1), 0.1124);
+  assert.deepEqual(seedA.mostPredicted, { digit: 3, share: 6989 / 10000 });
+  assert.equal(seedA.digitsPredicted, 2);
+  assert.equal(seedA.accuracy, (1010 + 974) / 10000);
+  assert.deepEqual(seedB.mostCommonTrue, { digit: 1, share: 0.1135 });
+  const dropoutOne = row("lenet-dropout-1", [seedA.accuracy, seedB.accuracy], { ...study, seedPredictions: [seedA, seedB] });
   const commentary = buildCommentary([
     input(row("lenet", [0.9811, 0.979, 0.98], study), lenet, sgd),
     input(row("lenet-dropout-0.25", [0.9794, 0.9801, 0.9788], study), { ...lenet, dropout: 0.25 }, sgd),
-    input(row("lenet-dropout-1", 0.098, study), { ...lenet, dropout: 1 }, sgd),
+    input(dropoutOne, { ...lenet, dropout: 1 }, sgd),
     input(row("lenet-sigmoid", [0.8799, 0.87, 0.875], study), { ...lenet, convActivation: "sigmoid" }, sgd),
   ]);
   const text = commentary.byStudy["003"]!.join("\n");
   assert.match(text, /dropout 0\.25 instead of none \(lenet, SGD \+ momentum 0\.5, 5 epochs\): .*no detectable difference at n = 3\./);
   assert.ok(!commentary.comparisons.some((c) => c.a.id === "lenet-dropout-1"), "rate 1 is a different regime, not a rate to compare");
-  assert.match(commentary.checks.join("\n"), /`lenet-dropout-1` \(lenet, SGD \+ momentum 0\.5, 5 epochs\) cannot use its input: 9\.80% \(n = 1\), chance level \(10%\), as expected/);
+  const note = commentary.checks.join("\n");
+  assert.match(note, /Dropout rate 1 \(`lenet-dropout-1`, lenet, SGD \+ momentum 0\.5, 5 epochs\): PyTorch's Dropout\(p = 1\) zeroes fc1's output in training, so nothing before fc2 gets a gradient and only fc2's bias learns\./);
+  assert.match(note, /Training accuracy in the last epoch: 11\.24%, 11\.24% — what a network that answers one class for every image scores \(the most common digit, 1, is 11\.35% of the test set\)\./);
+  assert.match(note, /seed 42 answers 3 for 70% of the test images and uses 2 of the 10 digits, 19\.84% correct; seed 43 answers 1 for 100% of the test images and uses 1 of the 10 digits, 11\.35% correct\./);
+  assert.match(note, /Its test accuracy \(11\.35% to 19\.84% over 2 seeds\) is that of a fixed random classifier, not of guessing: anything from a few percent to about 20% is expected\./);
+  assert.ok(!/worth checking|cannot use its input/.test(note), "the old, wrong reading is gone");
+  assert.ok(text.includes(note), "the study's section carries it too");
   assert.match(text, /Sigmoid instead of ReLU after the convs \(lenet, SGD \+ momentum 0\.5, 5 epochs\): `lenet-sigmoid` .* vs `lenet` .*: `lenet-sigmoid` is lower \(−10\.\d\d points on average\)\./);
 });
 
