@@ -1,8 +1,10 @@
 /**
- * 3×3 convolutions at stride 1 by Winograd's F(2×2, 3×3) (simd/kernels.wat `winograd_conv`): each
- * 2×2 block of outputs costs 16 multiplies per input and output channel instead of 36. The
- * forward convolutions of simple, textbook and textbook-plus's later layers and their input
- * gradients take it; it needs channel counts in multiples of 4 and at least 4 tiles of 2×2 outputs.
+ * 3×3 and 5×5 convolutions at stride 1 by Winograd's F(2×2, 3×3) and F(2×2, 5×5)
+ * (simd/kernels.wat `winograd_conv`, `winograd5_conv`): each 2×2 block of outputs costs 16 (36)
+ * multiplies per input and output channel instead of 36 (100). The forward convolutions of
+ * simple's, lenet's, textbook's and textbook-plus's later layers and their input gradients take
+ * it (at least 4 input channels and 4 tiles of 2×2 outputs); channel counts are rounded up to
+ * multiples of 4 with zeros.
  *
  * It sums in another order than the direct convolution (products of transformed values, then the
  * output transform), so its results differ from XNNPACK's in the last bits, like any other change
@@ -13,35 +15,70 @@ import type { ConvGeometry } from "./direct-conv.ts";
 import { dispose, type Info } from "./kernel-utils.ts";
 import { heapOffset, simdKernels } from "./simd/kernels.ts";
 
-const tiles = (outputs: number): number => Math.ceil(outputs / 2);
+/**
+ * G of F(2×2, r×r), one row per transformed tap (α = r + 1 rows). r = 5: interpolation points 0,
+ * ±1, ±2, ∞ (the matching Bᵀ and Aᵀ are written out in kernels.wat).
+ */
+const G: Record<3 | 5, readonly (readonly number[])[]> = {
+  3: [[1, 0, 0], [1 / 2, 1 / 2, 1 / 2], [1 / 2, -1 / 2, 1 / 2], [0, 0, 1]],
+  5: [
+    [1 / 4, 0, 0, 0, 0],
+    [-1 / 6, -1 / 6, -1 / 6, -1 / 6, -1 / 6],
+    [-1 / 6, 1 / 6, -1 / 6, 1 / 6, -1 / 6],
+    [1 / 24, 1 / 12, 1 / 6, 1 / 3, 2 / 3],
+    [1 / 24, -1 / 12, 1 / 6, -1 / 3, 2 / 3],
+    [0, 0, 0, 0, 1],
+  ],
+};
 
+const tiles = (outputs: number): number => Math.ceil(outputs / 2);
+const roundUp4 = (v: number): number => Math.ceil(v / 4) * 4;
+
+/** Below 4 input channels the zeros rounding them up to 4 cost more than Winograd saves (a first layer). */
 export function winogradApplies(g: ConvGeometry): boolean {
-  return g.fh === 3 && g.fw === 3 && g.sh === 1 && g.sw === 1 && g.c % 4 === 0 && g.o % 4 === 0 && tiles(g.oh) * tiles(g.ow) >= 4;
+  const square = g.fh === g.fw && (g.fh === 3 || g.fh === 5);
+  return square && g.sh === 1 && g.sw === 1 && g.c >= 4 && tiles(g.oh) * tiles(g.ow) >= 4;
 }
 
 /** y = conv(x, filter) (+ bias), as directConv (direct-conv.ts) computes it, for a geometry winogradApplies to. */
 export function winogradConv(wasm: BackendWasm, x: Info, filter: Info, g: ConvGeometry, bias?: Info, turned = false): Info {
+  const r = g.fh as 3 | 5;
+  const alpha = r + 1;
   const tH = tiles(g.oh);
   const tW = tiles(g.ow);
-  const hp = 2 * tH + 2;
-  const wp = 2 * tW + 2;
+  const hp = 2 * tH + r - 1;
+  const wp = 2 * tW + r - 1;
+  const cp = roundUp4(g.c);
+  const op = roundUp4(g.o);
   const temps: Info[] = [];
   try {
     const kernels = simdKernels(wasm);
-    const padded = wasm.makeOutput([g.n, hp, wp, g.c], "float32");
+    const padded = wasm.makeOutput([g.n, hp, wp, cp], "float32");
     temps.push(padded);
-    kernels.pad_images(heapOffset(wasm, x), heapOffset(wasm, padded), g.n, g.h, g.w, g.c, hp, wp, g.top, g.left);
-    const u = transformedFilter(wasm, filter, g, turned);
+    kernels.pad_images(heapOffset(wasm, x), heapOffset(wasm, padded), g.n, g.h, g.w, g.c, hp, wp, g.top, g.left, cp);
+    const u = transformedFilter(wasm, filter, g, turned, cp, op);
     temps.push(u);
-    const v = wasm.makeOutput([16 * tH * tW * g.c], "float32");
-    const m = wasm.makeOutput([16 * tH * tW * g.o], "float32");
+    const v = wasm.makeOutput([alpha * alpha * tH * tW * cp], "float32");
+    const m = wasm.makeOutput([alpha * alpha * tH * tW * op], "float32");
     temps.push(v, m);
+    let biasInfo = bias;
+    if (bias !== undefined && op !== g.o) {
+      biasInfo = wasm.makeOutput([op], "float32");
+      temps.push(biasInfo);
+      const values = wasm.typedArrayFromHeap(biasInfo) as Float32Array;
+      values.fill(0);
+      values.set(wasm.typedArrayFromHeap(bias) as Float32Array);
+    }
     const y = wasm.makeOutput([g.n, g.oh, g.ow, g.o], "float32");
     temps.push(y); // until it is returned
-    kernels.winograd_conv(
-      heapOffset(wasm, padded), heapOffset(wasm, u), bias === undefined ? 0 : heapOffset(wasm, bias), heapOffset(wasm, y),
-      heapOffset(wasm, v), heapOffset(wasm, m), g.n, hp, wp, g.c, g.oh, g.ow, g.o,
-    );
+    const args = [heapOffset(wasm, padded), heapOffset(wasm, u), biasInfo === undefined ? 0 : heapOffset(wasm, biasInfo), heapOffset(wasm, y), heapOffset(wasm, v), heapOffset(wasm, m)] as const;
+    if (r === 3) {
+      kernels.winograd_conv(...args, g.n, hp, wp, cp, g.oh, g.ow, g.o, op);
+    } else {
+      const scratch = wasm.makeOutput([4 * alpha * alpha], "float32"); // the transforms' intermediate 6×6 vectors
+      temps.push(scratch);
+      kernels.winograd5_conv(...args, heapOffset(wasm, scratch), g.n, hp, wp, cp, g.oh, g.ow, g.o, op);
+    }
     temps.splice(temps.indexOf(y), 1);
     return y;
   } finally {
@@ -50,43 +87,46 @@ export function winogradConv(wasm: BackendWasm, x: Info, filter: Info, g: ConvGe
 }
 
 /**
- * U[e, ci, co] = (G·g·Gᵀ)[e] for each 3×3 kernel g of the filter, G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1],
- * e = 4·row + column. g is filter[·, ·, ci, co], or, `turned`, the forward filter [3, 3, o, c]
- * turned by 180° with its channels swapped: forward[2-i, 2-j, co, ci].
+ * U[e, ci, co] = (G·g·Gᵀ)[e] for each r×r kernel g of the filter, e = α·row + column, [α², cp, op]
+ * with zeros beyond c and o. g is filter[·, ·, ci, co], or, `turned`, the forward filter
+ * [r, r, o, c] turned by 180° with its channels swapped: forward[r-1-i, r-1-j, co, ci]. In
+ * float64, rounded once.
  */
-function transformedFilter(wasm: BackendWasm, filter: Info, g: ConvGeometry, turned: boolean): Info {
+function transformedFilter(wasm: BackendWasm, filter: Info, g: ConvGeometry, turned: boolean, cp: number, op: number): Info {
+  const r = g.fh as 3 | 5;
+  const alpha = r + 1;
+  const matrix = G[r];
   const { c, o } = g;
-  const u = wasm.makeOutput([16, c, o], "float32");
+  const u = wasm.makeOutput([alpha * alpha, cp, op], "float32");
   const src = wasm.typedArrayFromHeap(filter) as Float32Array;
   const dst = wasm.typedArrayFromHeap(u) as Float32Array;
-  const plane = c * o;
-  const k = new Float64Array(9);
-  const t = new Float64Array(12); // G·g, 4 × 3
+  if (cp !== c || op !== o) dst.fill(0);
+  const plane = cp * op;
+  const k = new Float64Array(r * r);
+  const gk = new Float64Array(alpha * r); // G·g
   for (let ci = 0; ci < c; ci++) {
     for (let co = 0; co < o; co++) {
-      for (let i = 0; i < 3; i++) {
-        for (let j = 0; j < 3; j++) {
-          k[i * 3 + j] = turned ? src[(((2 - i) * 3 + (2 - j)) * o + co) * c + ci]! : src[((i * 3 + j) * c + ci) * o + co]!;
+      for (let i = 0; i < r; i++) {
+        for (let j = 0; j < r; j++) {
+          k[i * r + j] = turned ? src[(((r - 1 - i) * r + (r - 1 - j)) * o + co) * c + ci]! : src[((i * r + j) * c + ci) * o + co]!;
         }
       }
-      for (let j = 0; j < 3; j++) {
-        const g0 = k[j]!;
-        const g1 = k[3 + j]!;
-        const g2 = k[6 + j]!;
-        t[j] = g0;
-        t[3 + j] = (g0 + g1 + g2) / 2;
-        t[6 + j] = (g0 - g1 + g2) / 2;
-        t[9 + j] = g2;
+      for (let a = 0; a < alpha; a++) {
+        const row = matrix[a]!;
+        for (let j = 0; j < r; j++) {
+          let sum = 0;
+          for (let i = 0; i < r; i++) sum += row[i]! * k[i * r + j]!;
+          gk[a * r + j] = sum;
+        }
       }
-      const at = ci * o + co;
-      for (let r = 0; r < 4; r++) {
-        const g0 = t[r * 3]!;
-        const g1 = t[r * 3 + 1]!;
-        const g2 = t[r * 3 + 2]!;
-        dst[(r * 4) * plane + at] = g0;
-        dst[(r * 4 + 1) * plane + at] = (g0 + g1 + g2) / 2;
-        dst[(r * 4 + 2) * plane + at] = (g0 - g1 + g2) / 2;
-        dst[(r * 4 + 3) * plane + at] = g2;
+      const at = ci * op + co;
+      for (let a = 0; a < alpha; a++) {
+        for (let b = 0; b < alpha; b++) {
+          const row = matrix[b]!;
+          let sum = 0;
+          for (let j = 0; j < r; j++) sum += gk[a * r + j]! * row[j]!;
+          dst[(a * alpha + b) * plane + at] = sum;
+        }
       }
     }
   }

@@ -15,7 +15,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from "../../ml/wasm/register-training-kernels.ts";
 import { asWasm } from "../../ml/wasm/kernel-utils.ts";
-import { forwardGeometry, inputGradientGeometry, setWinograd } from "../../ml/wasm/direct-conv.ts";
+import { forwardGeometry, setWinograd } from "../../ml/wasm/direct-conv.ts";
 import { winogradApplies } from "../../ml/wasm/winograd.ts";
 import { heapOffset, simdKernels } from "../../ml/wasm/simd/kernels.ts";
 import { Rng } from "../../ml/random.ts";
@@ -109,11 +109,16 @@ const convCases: ConvCase[] = [
   { x: [1, 7, 5, 6], f: [2, 4, 6, 3], stride: 1, pad: "same" }, // fewer than 4 channels, even filter, asymmetric pads
   { x: [2, 6, 3, 2], f: [3, 3, 2, 9], stride: 1, pad: "same" }, // rows of 3 pixels: the stock kernels
   { x: [2, 5, 6, 3], f: [3, 3, 3, 20], stride: 1, pad: 4 }, // pads wider than the filter
-  // Winograd: 2×2 output tiles cut by odd sizes, every pad kind, channel counts 4, 8, 12
+  // Winograd 3×3 and 5×5: 2×2 output tiles cut by odd sizes, every pad kind, channel counts
+  // rounded up to 4 (5, 7, 50) or not (4, 8, 12)
   { x: [2, 9, 7, 4], f: [3, 3, 4, 8], stride: 1, pad: "same" },
   { x: [1, 10, 9, 12], f: [3, 3, 12, 4], stride: 1, pad: "valid" },
   { x: [2, 7, 8, 8], f: [3, 3, 8, 12], stride: 1, pad: 2 },
+  { x: [2, 9, 7, 5], f: [3, 3, 5, 7], stride: 1, pad: "same" },
   { x: [2, 28, 28, 32], f: [3, 3, 32, 32], stride: 1, pad: "same" },
+  { x: [2, 11, 9, 5], f: [5, 5, 5, 7], stride: 1, pad: "same" },
+  { x: [2, 12, 13, 8], f: [5, 5, 8, 4], stride: 1, pad: "valid" },
+  { x: [1, 9, 10, 6], f: [5, 5, 6, 9], stride: 1, pad: 1 },
   ...randomCases(40, new Rng(20261201)),
 ];
 
@@ -137,8 +142,8 @@ test("convolution forward (with and without bias), input and filter gradients ma
 test("the Winograd cases take Winograd, forward and input gradient, and the same shapes match cpu without it too", async () => {
   const geometry = (c: ConvCase) => tf.backend_util.computeConv2DInfo(c.x, c.f, c.stride, 1, c.pad as "same");
   const winograd = convCases.filter((c) => winogradApplies(forwardGeometry(geometry(c))));
-  assert.ok(winograd.length >= 5, `${winograd.length} Winograd cases`);
-  assert.ok(winograd.every((c) => { const g = inputGradientGeometry(geometry(c)); return g === null || winogradApplies(g); }));
+  assert.ok(winograd.length >= 9, `${winograd.length} Winograd cases`);
+  assert.ok(winograd.some((c) => c.f[0] === 5) && winograd.some((c) => c.f[2] % 4 !== 0) && winograd.some((c) => c.f[3] % 4 !== 0));
   setWinograd(false);
   try {
     for (const c of winograd) await assertMatchesCpu(`direct ${label(c)}`, convGrads(c));

@@ -21,9 +21,13 @@ export interface SimdKernels {
   ): void;
   winograd_conv(
     x: number, u: number, bias: number, y: number, v: number, m: number,
-    n: number, hp: number, wp: number, c: number, oh: number, ow: number, o: number,
+    n: number, hp: number, wp: number, c: number, oh: number, ow: number, o: number, op: number,
   ): void;
-  pad_images(src: number, dst: number, n: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number): void;
+  winograd5_conv(
+    x: number, u: number, bias: number, y: number, v: number, m: number, s: number,
+    n: number, hp: number, wp: number, c: number, oh: number, ow: number, o: number, op: number,
+  ): void;
+  pad_images(src: number, dst: number, n: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number, cp: number): void;
   conv_filter_grad(
     x: number, dy: number, dW: number, n: number, h: number, wp: number, c: number, oh: number, ow: number, o: number,
     fh: number, fw: number, sh: number, sw: number, top: number, kRows: number,

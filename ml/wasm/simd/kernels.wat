@@ -402,11 +402,11 @@
   ;; The sums are in another order than the direct convolution's (and rounded through the
   ;; transforms), so results differ from it in the last bits. One image at a time, so that its V
   ;; and M stay in cache. x is the batch already padded ([n, hp, wp, c], hp = 2·tH + 2, wp = 2·tW + 2,
-  ;; the image at the pads), u is [16, c, o], v and m are scratch of 16·tH·tW·c and 16·tH·tW·o floats;
-  ;; c and o multiples of 4, tH·tW ≥ 4.
+  ;; the image at the pads), u is [16, c, op], v and m are scratch of 16·tH·tW·c and 16·tH·tW·op
+  ;; floats; c (the padded copy's channels) and op (o rounded up) multiples of 4, tH·tW ≥ 4.
   (func (export "winograd_conv")
     (param $x i32) (param $u i32) (param $bias i32) (param $y i32) (param $v i32) (param $m i32)
-    (param $n i32) (param $hp i32) (param $wp i32) (param $c i32) (param $oh i32) (param $ow i32) (param $o i32)
+    (param $n i32) (param $hp i32) (param $wp i32) (param $c i32) (param $oh i32) (param $ow i32) (param $o i32) (param $op i32)
     (local $b i32) (local $tH i32) (local $tW i32) (local $T i32) (local $e i32)
     (local.set $tH (i32.shr_u (i32.add (local.get $oh) (i32.const 1)) (i32.const 1)))
     (local.set $tW (i32.shr_u (i32.add (local.get $ow) (i32.const 1)) (i32.const 1)))
@@ -422,18 +422,18 @@
         (br_if $eDone (i32.ge_s (local.get $e) (i32.const 16)))
         (call $convForward
           (i32.add (local.get $v) (i32.shl (i32.mul (i32.mul (local.get $e) (local.get $T)) (local.get $c)) (i32.const 2)))
-          (i32.add (local.get $u) (i32.shl (i32.mul (i32.mul (local.get $e) (local.get $c)) (local.get $o)) (i32.const 2)))
+          (i32.add (local.get $u) (i32.shl (i32.mul (i32.mul (local.get $e) (local.get $c)) (local.get $op)) (i32.const 2)))
           (i32.const 0)
-          (i32.add (local.get $m) (i32.shl (i32.mul (i32.mul (local.get $e) (local.get $T)) (local.get $o)) (i32.const 2)))
+          (i32.add (local.get $m) (i32.shl (i32.mul (i32.mul (local.get $e) (local.get $T)) (local.get $op)) (i32.const 2)))
           (i32.const 1) (i32.const 1) (local.get $T) (local.get $c)
-          (i32.const 1) (local.get $T) (local.get $o) (local.get $o)
+          (i32.const 1) (local.get $T) (local.get $op) (local.get $op)
           (i32.const 1) (i32.const 1) (i32.const 1) (i32.const 1) (i32.const 0))
         (local.set $e (i32.add (local.get $e) (i32.const 1)))
         (br $eLoop)))
       (call $winogradOutput
         (local.get $m) (local.get $bias)
         (i32.add (local.get $y) (i32.shl (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $o)) (i32.const 2)))
-        (local.get $oh) (local.get $ow) (local.get $o) (local.get $tH) (local.get $tW))
+        (local.get $oh) (local.get $ow) (local.get $o) (local.get $op) (local.get $tH) (local.get $tW))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bLoop))))
 
@@ -510,15 +510,15 @@
   ;; y[2·ty + a, 2·tx + bc, oc] = bias[oc] + (Aᵀ·M·A)[a, bc] for the tile's 16 products M[e, t, oc],
   ;; where in the image (odd oh / ow leave a tile's last row / column out). Aᵀ rows: (1 1 1 0),
   ;; (0 1 -1 -1). img is the image's first output pixel [oh, ow, o]; bias 0 for none.
-  (func $winogradOutput (param $mm i32) (param $bias i32) (param $img i32) (param $oh i32) (param $ow i32) (param $o i32) (param $tH i32) (param $tW i32)
-    (local $ty i32) (local $tx i32) (local $oc i32) (local $t i32) (local $p i32) (local $plane i32) (local $pix i32) (local $rowB i32) (local $col i32)
+  (func $winogradOutput (param $mm i32) (param $bias i32) (param $img i32) (param $oh i32) (param $ow i32) (param $o i32) (param $op i32) (param $tH i32) (param $tW i32)
+    (local $ty i32) (local $tx i32) (local $oc i32) (local $cnt i32) (local $out v128) (local $t i32) (local $p i32) (local $plane i32) (local $pix i32) (local $rowB i32) (local $col i32)
     (local $yp i32) (local $row1 i32) (local $col1 i32)
     (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128)
     (local $u00 v128) (local $u01 v128) (local $u02 v128) (local $u03 v128)
     (local $u10 v128) (local $u11 v128) (local $u12 v128) (local $u13 v128) (local $bv v128)
     (local.set $pix (i32.shl (local.get $o) (i32.const 2)))
     (local.set $rowB (i32.mul (local.get $ow) (local.get $pix)))
-    (local.set $plane (i32.mul (i32.mul (i32.mul (local.get $tH) (local.get $tW)) (local.get $o)) (i32.const 4)))
+    (local.set $plane (i32.mul (i32.mul (i32.mul (local.get $tH) (local.get $tW)) (local.get $op)) (i32.const 4)))
     (local.set $t (i32.const 0))
     (local.set $ty (i32.const 0))
     (block $tyDone (loop $tyLoop
@@ -531,7 +531,8 @@
         (local.set $oc (i32.const 0))
         (block $ocDone (loop $ocLoop
           (br_if $ocDone (i32.ge_s (local.get $oc) (local.get $o)))
-          (local.set $p (i32.add (local.get $mm) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $o)) (local.get $oc)) (i32.const 2))))
+          (local.set $p (i32.add (local.get $mm) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $op)) (local.get $oc)) (i32.const 2))))
+          (local.set $cnt (i32.sub (local.get $o) (local.get $oc)))
           ;; u0 = M row 0 + row 1 + row 2, u1 = row 1 - row 2 - row 3, column by column (M row r, column j is e = 4r + j)
           (local.set $col (i32.const 0))
           (block $colDone (loop $colLoop
@@ -555,13 +556,13 @@
           (local.set $yp (i32.add (local.get $img) (i32.add
             (i32.add (i32.mul (i32.shl (local.get $ty) (i32.const 1)) (local.get $rowB)) (i32.mul (i32.shl (local.get $tx) (i32.const 1)) (local.get $pix)))
             (i32.shl (local.get $oc) (i32.const 2)))))
-          (v128.store (local.get $yp) (f32x4.add (local.get $bv) (f32x4.add (f32x4.add (local.get $u00) (local.get $u01)) (local.get $u02))))
+          (local.set $out (f32x4.add (local.get $bv) (f32x4.add (f32x4.add (local.get $u00) (local.get $u01)) (local.get $u02)))) (if (i32.ge_s (local.get $cnt) (i32.const 4)) (then (v128.store (local.get $yp) (local.get $out))) (else (call $storePart (local.get $yp) (local.get $out) (local.get $cnt))))
           (if (local.get $col1) (then
-            (v128.store (i32.add (local.get $yp) (local.get $pix)) (f32x4.add (local.get $bv) (f32x4.sub (f32x4.sub (local.get $u01) (local.get $u02)) (local.get $u03))))))
+            (local.set $out (f32x4.add (local.get $bv) (f32x4.sub (f32x4.sub (local.get $u01) (local.get $u02)) (local.get $u03)))) (if (i32.ge_s (local.get $cnt) (i32.const 4)) (then (v128.store (i32.add (local.get $yp) (local.get $pix)) (local.get $out))) (else (call $storePart (i32.add (local.get $yp) (local.get $pix)) (local.get $out) (local.get $cnt))))))
           (if (local.get $row1) (then
-            (v128.store (i32.add (local.get $yp) (local.get $rowB)) (f32x4.add (local.get $bv) (f32x4.add (f32x4.add (local.get $u10) (local.get $u11)) (local.get $u12))))
+            (local.set $out (f32x4.add (local.get $bv) (f32x4.add (f32x4.add (local.get $u10) (local.get $u11)) (local.get $u12)))) (if (i32.ge_s (local.get $cnt) (i32.const 4)) (then (v128.store (i32.add (local.get $yp) (local.get $rowB)) (local.get $out))) (else (call $storePart (i32.add (local.get $yp) (local.get $rowB)) (local.get $out) (local.get $cnt))))
             (if (local.get $col1) (then
-              (v128.store (i32.add (i32.add (local.get $yp) (local.get $rowB)) (local.get $pix)) (f32x4.add (local.get $bv) (f32x4.sub (f32x4.sub (local.get $u11) (local.get $u12)) (local.get $u13))))))))
+              (local.set $out (f32x4.add (local.get $bv) (f32x4.sub (f32x4.sub (local.get $u11) (local.get $u12)) (local.get $u13)))) (if (i32.ge_s (local.get $cnt) (i32.const 4)) (then (v128.store (i32.add (i32.add (local.get $yp) (local.get $rowB)) (local.get $pix)) (local.get $out))) (else (call $storePart (i32.add (i32.add (local.get $yp) (local.get $rowB)) (local.get $pix)) (local.get $out) (local.get $cnt))))))))
           (local.set $oc (i32.add (local.get $oc) (i32.const 4)))
           (br $ocLoop)))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
@@ -570,16 +571,212 @@
       (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
       (br $tyLoop))))
 
-  ;; Copies a batch of images [n, h, w, c] into [n, hp, wp, c] at row top and column left, zeroing
-  ;; the rest (the padded input of winograd_conv).
+  ;; Winograd F(2×2, 5×5) for 5×5 convolutions at stride 1, as winograd_conv does F(2×2, 3×3): per
+  ;; 2×2 block of outputs, a 6×6 patch d becomes V = Bᵀ·d·B, the filter U = G·g·Gᵀ (by the caller),
+  ;; 36 products V_e·U_e on conv_forward, and Y = Aᵀ·M·A plus the bias: 36 multiplies per input and
+  ;; output channel instead of 100. Interpolation points 0, ±1, ±2, ∞:
+  ;;   Bᵀ = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+  ;;   Aᵀ = [1 1 1 1 1 0; 0 1 -1 2 -2 1]
+  ;; x is padded as for winograd_conv (hp = 2·tH + 4, wp = 2·tW + 4), u is [36, c, op], v and m hold
+  ;; 36·tH·tW·c and 36·tH·tW·op floats, s 144 more (the transforms' intermediate 6×6 vectors).
+  (func (export "winograd5_conv")
+    (param $x i32) (param $u i32) (param $bias i32) (param $y i32) (param $v i32) (param $m i32) (param $s i32)
+    (param $n i32) (param $hp i32) (param $wp i32) (param $c i32) (param $oh i32) (param $ow i32) (param $o i32) (param $op i32)
+    (local $b i32) (local $tH i32) (local $tW i32) (local $T i32) (local $e i32)
+    (local.set $tH (i32.shr_u (i32.add (local.get $oh) (i32.const 1)) (i32.const 1)))
+    (local.set $tW (i32.shr_u (i32.add (local.get $ow) (i32.const 1)) (i32.const 1)))
+    (local.set $T (i32.mul (local.get $tH) (local.get $tW)))
+    (local.set $b (i32.const 0))
+    (block $bDone (loop $bLoop
+      (br_if $bDone (i32.ge_s (local.get $b) (local.get $n)))
+      (call $winograd5Input
+        (i32.add (local.get $x) (i32.shl (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $hp)) (local.get $wp)) (local.get $c)) (i32.const 2)))
+        (local.get $v) (local.get $s) (local.get $wp) (local.get $c) (local.get $tH) (local.get $tW))
+      (local.set $e (i32.const 0))
+      (block $eDone (loop $eLoop
+        (br_if $eDone (i32.ge_s (local.get $e) (i32.const 36)))
+        (call $convForward
+          (i32.add (local.get $v) (i32.shl (i32.mul (i32.mul (local.get $e) (local.get $T)) (local.get $c)) (i32.const 2)))
+          (i32.add (local.get $u) (i32.shl (i32.mul (i32.mul (local.get $e) (local.get $c)) (local.get $op)) (i32.const 2)))
+          (i32.const 0)
+          (i32.add (local.get $m) (i32.shl (i32.mul (i32.mul (local.get $e) (local.get $T)) (local.get $op)) (i32.const 2)))
+          (i32.const 1) (i32.const 1) (local.get $T) (local.get $c)
+          (i32.const 1) (local.get $T) (local.get $op) (local.get $op)
+          (i32.const 1) (i32.const 1) (i32.const 1) (i32.const 1) (i32.const 0))
+        (local.set $e (i32.add (local.get $e) (i32.const 1)))
+        (br $eLoop)))
+      (call $winograd5Output
+        (local.get $m) (local.get $s) (local.get $bias)
+        (i32.add (local.get $y) (i32.shl (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $o)) (i32.const 2)))
+        (local.get $oh) (local.get $ow) (local.get $o) (local.get $op) (local.get $tH) (local.get $tW))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bLoop))))
+
+  ;; V[e, t, ch] = (Bᵀ·d·B)[e] for the 6×6 patches (see winograd5_conv), 4 channels at a time, in two
+  ;; passes of the same six-term transform: Bᵀ down each patch column into s (6×6 vectors), then
+  ;; along each row of s into V (e = 6·row + column).
+  (func $winograd5Input (param $img i32) (param $v i32) (param $s i32) (param $wp i32) (param $c i32) (param $tH i32) (param $tW i32)
+    (local $ty i32) (local $tx i32) (local $ch i32) (local $t i32) (local $pix i32) (local $row i32) (local $plane i32)
+    (local $pass i32) (local $k i32) (local $in i32) (local $inStep i32) (local $out i32) (local $outStep i32)
+    (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128) (local $d4 v128) (local $d5 v128) (local $four v128)
+    (local.set $pix (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $row (i32.mul (local.get $wp) (local.get $pix)))
+    (local.set $plane (i32.mul (i32.mul (i32.mul (local.get $tH) (local.get $tW)) (local.get $c)) (i32.const 4)))
+    (local.set $four (f32x4.splat (f32.const 4)))
+    (local.set $t (i32.const 0))
+    (local.set $ty (i32.const 0))
+    (block $tyDone (loop $tyLoop
+      (br_if $tyDone (i32.ge_s (local.get $ty) (local.get $tH)))
+      (local.set $tx (i32.const 0))
+      (block $txDone (loop $txLoop
+        (br_if $txDone (i32.ge_s (local.get $tx) (local.get $tW)))
+        (local.set $ch (i32.const 0))
+        (block $chDone (loop $chLoop
+          (br_if $chDone (i32.ge_s (local.get $ch) (local.get $c)))
+          (local.set $pass (i32.const 0))
+          (block $passDone (loop $passLoop
+            (br_if $passDone (i32.ge_s (local.get $pass) (i32.const 2)))
+            (local.set $k (i32.const 0))
+            (block $kDone (loop $kLoop
+              (br_if $kDone (i32.ge_s (local.get $k) (i32.const 6)))
+              (if (i32.eqz (local.get $pass))
+                (then
+                  ;; patch column k, down its rows; into s column k
+                  (local.set $in (i32.add (local.get $img) (i32.add
+                    (i32.add (i32.mul (i32.shl (local.get $ty) (i32.const 1)) (local.get $row)) (i32.mul (i32.add (i32.shl (local.get $tx) (i32.const 1)) (local.get $k)) (local.get $pix)))
+                    (i32.shl (local.get $ch) (i32.const 2)))))
+                  (local.set $inStep (local.get $row))
+                  (local.set $out (i32.add (local.get $s) (i32.shl (local.get $k) (i32.const 4))))
+                  (local.set $outStep (i32.const 96)))
+                (else
+                  ;; s row k, along its columns; into V at e = 6k..6k+5
+                  (local.set $in (i32.add (local.get $s) (i32.mul (local.get $k) (i32.const 96))))
+                  (local.set $inStep (i32.const 16))
+                  (local.set $out (i32.add (local.get $v) (i32.add
+                    (i32.shl (i32.add (i32.mul (local.get $t) (local.get $c)) (local.get $ch)) (i32.const 2))
+                    (i32.mul (i32.mul (local.get $k) (i32.const 6)) (local.get $plane)))))
+                  (local.set $outStep (local.get $plane))))
+              (local.set $d0 (v128.load (local.get $in)))
+              (local.set $d1 (v128.load (i32.add (local.get $in) (local.get $inStep))))
+              (local.set $d2 (v128.load (i32.add (local.get $in) (i32.shl (local.get $inStep) (i32.const 1)))))
+              (local.set $d3 (v128.load (i32.add (local.get $in) (i32.mul (local.get $inStep) (i32.const 3)))))
+              (local.set $d4 (v128.load (i32.add (local.get $in) (i32.shl (local.get $inStep) (i32.const 2)))))
+              (local.set $d5 (v128.load (i32.add (local.get $in) (i32.mul (local.get $inStep) (i32.const 5)))))
+              ;; 4d0 - 5d2 + d4
+              (v128.store (local.get $out)
+                (f32x4.add (f32x4.sub (f32x4.mul (local.get $four) (local.get $d0)) (f32x4.mul (f32x4.splat (f32.const 5)) (local.get $d2))) (local.get $d4)))
+              ;; -4(d1 + d2) + d3 + d4
+              (v128.store (i32.add (local.get $out) (local.get $outStep))
+                (f32x4.sub (f32x4.add (local.get $d3) (local.get $d4)) (f32x4.mul (local.get $four) (f32x4.add (local.get $d1) (local.get $d2)))))
+              ;; 4(d1 - d2) - d3 + d4
+              (v128.store (i32.add (local.get $out) (i32.shl (local.get $outStep) (i32.const 1)))
+                (f32x4.add (f32x4.mul (local.get $four) (f32x4.sub (local.get $d1) (local.get $d2))) (f32x4.sub (local.get $d4) (local.get $d3))))
+              ;; 2(d3 - d1) - d2 + d4
+              (v128.store (i32.add (local.get $out) (i32.mul (local.get $outStep) (i32.const 3)))
+                (f32x4.add (f32x4.add (f32x4.sub (local.get $d3) (local.get $d1)) (f32x4.sub (local.get $d3) (local.get $d1))) (f32x4.sub (local.get $d4) (local.get $d2))))
+              ;; 2(d1 - d3) - d2 + d4
+              (v128.store (i32.add (local.get $out) (i32.shl (local.get $outStep) (i32.const 2)))
+                (f32x4.add (f32x4.add (f32x4.sub (local.get $d1) (local.get $d3)) (f32x4.sub (local.get $d1) (local.get $d3))) (f32x4.sub (local.get $d4) (local.get $d2))))
+              ;; 4d1 - 5d3 + d5
+              (v128.store (i32.add (local.get $out) (i32.mul (local.get $outStep) (i32.const 5)))
+                (f32x4.add (f32x4.sub (f32x4.mul (local.get $four) (local.get $d1)) (f32x4.mul (f32x4.splat (f32.const 5)) (local.get $d3))) (local.get $d5)))
+              (local.set $k (i32.add (local.get $k) (i32.const 1)))
+              (br $kLoop)))
+            (local.set $pass (i32.add (local.get $pass) (i32.const 1)))
+            (br $passLoop)))
+          (local.set $ch (i32.add (local.get $ch) (i32.const 4)))
+          (br $chLoop)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
+        (br $txLoop)))
+      (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
+      (br $tyLoop))))
+
+  ;; y = bias + Aᵀ·M·A for each tile (see winograd5_conv), 4 output channels at a time: Aᵀ down each
+  ;; column of M into s (2 rows × 6), then along s's two rows into the 2×2 outputs, those inside
+  ;; the image. Aᵀ rows: (1 1 1 1 1 0), (0 1 -1 2 -2 1).
+  (func $winograd5Output (param $mm i32) (param $s i32) (param $bias i32) (param $img i32) (param $oh i32) (param $ow i32) (param $o i32) (param $op i32) (param $tH i32) (param $tW i32)
+    (local $ty i32) (local $tx i32) (local $oc i32) (local $cnt i32) (local $out v128) (local $t i32) (local $p i32) (local $plane i32) (local $pix i32) (local $rowB i32)
+    (local $k i32) (local $in i32) (local $yp i32) (local $row1 i32) (local $col1 i32)
+    (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128) (local $m4 v128) (local $m5 v128) (local $bv v128) (local $r0 v128) (local $r1 v128)
+    (local.set $pix (i32.shl (local.get $o) (i32.const 2)))
+    (local.set $rowB (i32.mul (local.get $ow) (local.get $pix)))
+    (local.set $plane (i32.mul (i32.mul (i32.mul (local.get $tH) (local.get $tW)) (local.get $op)) (i32.const 4)))
+    (local.set $t (i32.const 0))
+    (local.set $ty (i32.const 0))
+    (block $tyDone (loop $tyLoop
+      (br_if $tyDone (i32.ge_s (local.get $ty) (local.get $tH)))
+      (local.set $row1 (i32.lt_s (i32.add (i32.shl (local.get $ty) (i32.const 1)) (i32.const 1)) (local.get $oh)))
+      (local.set $tx (i32.const 0))
+      (block $txDone (loop $txLoop
+        (br_if $txDone (i32.ge_s (local.get $tx) (local.get $tW)))
+        (local.set $col1 (i32.lt_s (i32.add (i32.shl (local.get $tx) (i32.const 1)) (i32.const 1)) (local.get $ow)))
+        (local.set $oc (i32.const 0))
+        (block $ocDone (loop $ocLoop
+          (br_if $ocDone (i32.ge_s (local.get $oc) (local.get $o)))
+          (local.set $p (i32.add (local.get $mm) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $op)) (local.get $oc)) (i32.const 2))))
+          (local.set $cnt (i32.sub (local.get $o) (local.get $oc)))
+          ;; column k of M (e = 6r + k, r = 0..5) → s[0][k], s[1][k]
+          (local.set $k (i32.const 0))
+          (block $kDone (loop $kLoop
+            (br_if $kDone (i32.ge_s (local.get $k) (i32.const 6)))
+            (local.set $in (i32.add (local.get $p) (i32.mul (local.get $k) (local.get $plane))))
+            (local.set $m0 (v128.load (local.get $in)))
+            (local.set $m1 (v128.load (i32.add (local.get $in) (i32.mul (local.get $plane) (i32.const 6)))))
+            (local.set $m2 (v128.load (i32.add (local.get $in) (i32.mul (local.get $plane) (i32.const 12)))))
+            (local.set $m3 (v128.load (i32.add (local.get $in) (i32.mul (local.get $plane) (i32.const 18)))))
+            (local.set $m4 (v128.load (i32.add (local.get $in) (i32.mul (local.get $plane) (i32.const 24)))))
+            (local.set $m5 (v128.load (i32.add (local.get $in) (i32.mul (local.get $plane) (i32.const 30)))))
+            (v128.store (i32.add (local.get $s) (i32.shl (local.get $k) (i32.const 4)))
+              (f32x4.add (f32x4.add (f32x4.add (local.get $m0) (local.get $m1)) (f32x4.add (local.get $m2) (local.get $m3))) (local.get $m4)))
+            (v128.store (i32.add (local.get $s) (i32.add (i32.const 96) (i32.shl (local.get $k) (i32.const 4))))
+              (f32x4.add (f32x4.add (f32x4.sub (local.get $m1) (local.get $m2)) (f32x4.add (f32x4.sub (local.get $m3) (local.get $m4)) (f32x4.sub (local.get $m3) (local.get $m4)))) (local.get $m5)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $kLoop)))
+          (if (local.get $bias)
+            (then (local.set $bv (v128.load (i32.add (local.get $bias) (i32.shl (local.get $oc) (i32.const 2))))))
+            (else (local.set $bv (v128.const i32x4 0 0 0 0))))
+          (local.set $yp (i32.add (local.get $img) (i32.add
+            (i32.add (i32.mul (i32.shl (local.get $ty) (i32.const 1)) (local.get $rowB)) (i32.mul (i32.shl (local.get $tx) (i32.const 1)) (local.get $pix)))
+            (i32.shl (local.get $oc) (i32.const 2)))))
+          ;; along s's rows: output row a is s[a] combined by Aᵀ's rows
+          (local.set $k (i32.const 0))
+          (block $aDone (loop $aLoop
+            (br_if $aDone (i32.ge_s (local.get $k) (i32.const 2)))
+            (if (i32.or (i32.eqz (local.get $k)) (local.get $row1)) (then
+              (local.set $in (i32.add (local.get $s) (i32.mul (local.get $k) (i32.const 96))))
+              (local.set $m0 (v128.load offset=0 (local.get $in)))
+              (local.set $m1 (v128.load offset=16 (local.get $in)))
+              (local.set $m2 (v128.load offset=32 (local.get $in)))
+              (local.set $m3 (v128.load offset=48 (local.get $in)))
+              (local.set $m4 (v128.load offset=64 (local.get $in)))
+              (local.set $m5 (v128.load offset=80 (local.get $in)))
+              (local.set $r0 (f32x4.add (f32x4.add (f32x4.add (local.get $m0) (local.get $m1)) (f32x4.add (local.get $m2) (local.get $m3))) (local.get $m4)))
+              (local.set $r1 (f32x4.add (f32x4.add (f32x4.sub (local.get $m1) (local.get $m2)) (f32x4.add (f32x4.sub (local.get $m3) (local.get $m4)) (f32x4.sub (local.get $m3) (local.get $m4)))) (local.get $m5)))
+              (local.set $out (f32x4.add (local.get $bv) (local.get $r0))) (if (i32.ge_s (local.get $cnt) (i32.const 4)) (then (v128.store (local.get $yp) (local.get $out))) (else (call $storePart (local.get $yp) (local.get $out) (local.get $cnt))))
+              (if (local.get $col1) (then (local.set $out (f32x4.add (local.get $bv) (local.get $r1))) (if (i32.ge_s (local.get $cnt) (i32.const 4)) (then (v128.store (i32.add (local.get $yp) (local.get $pix)) (local.get $out))) (else (call $storePart (i32.add (local.get $yp) (local.get $pix)) (local.get $out) (local.get $cnt))))))))
+            (local.set $yp (i32.add (local.get $yp) (local.get $rowB)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $aLoop)))
+          (local.set $oc (i32.add (local.get $oc) (i32.const 4)))
+          (br $ocLoop)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
+        (br $txLoop)))
+      (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
+      (br $tyLoop))))
+
+  ;; Copies a batch of images [n, h, w, c] into [n, hp, wp, cp] (cp ≥ c) at row top and column
+  ;; left, zeroing the rest (the padded input of winograd_conv, channels rounded up to 4).
   (func (export "pad_images")
     (param $src i32) (param $dst i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
-    (param $hp i32) (param $wp i32) (param $top i32) (param $left i32)
-    (local $b i32) (local $r i32) (local $pix i32) (local $rowBytes i32) (local $dstRow i32) (local $leftBytes i32)
+    (param $hp i32) (param $wp i32) (param $top i32) (param $left i32) (param $cp i32)
+    (local $b i32) (local $r i32) (local $x i32) (local $pix i32) (local $dstPix i32) (local $rowBytes i32) (local $dstRow i32)
+    (local $from i32) (local $to i32)
     (local.set $pix (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $dstPix (i32.shl (local.get $cp) (i32.const 2)))
     (local.set $rowBytes (i32.mul (local.get $w) (local.get $pix)))
-    (local.set $dstRow (i32.mul (local.get $wp) (local.get $pix)))
-    (local.set $leftBytes (i32.mul (local.get $left) (local.get $pix)))
+    (local.set $dstRow (i32.mul (local.get $wp) (local.get $dstPix)))
     (memory.fill (local.get $dst) (i32.const 0) (i32.mul (i32.mul (local.get $n) (local.get $hp)) (local.get $dstRow)))
     (local.set $b (i32.const 0))
     (block $bDone (loop $bLoop
@@ -587,10 +784,19 @@
       (local.set $r (i32.const 0))
       (block $rDone (loop $rLoop
         (br_if $rDone (i32.ge_s (local.get $r) (local.get $h)))
-        (memory.copy
-          (i32.add (local.get $dst) (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $hp)) (i32.add (local.get $r) (local.get $top))) (local.get $dstRow)) (local.get $leftBytes)))
-          (i32.add (local.get $src) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $r)) (local.get $rowBytes)))
-          (local.get $rowBytes))
+        (local.set $from (i32.add (local.get $src) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $r)) (local.get $rowBytes))))
+        (local.set $to (i32.add (local.get $dst) (i32.add
+          (i32.mul (i32.add (i32.mul (local.get $b) (local.get $hp)) (i32.add (local.get $r) (local.get $top))) (local.get $dstRow))
+          (i32.mul (local.get $left) (local.get $dstPix)))))
+        (if (i32.eq (local.get $cp) (local.get $c))
+          (then (memory.copy (local.get $to) (local.get $from) (local.get $rowBytes)))
+          (else
+            (local.set $x (i32.const 0))
+            (block $xDone (loop $xLoop
+              (br_if $xDone (i32.ge_s (local.get $x) (local.get $w)))
+              (memory.copy (i32.add (local.get $to) (i32.mul (local.get $x) (local.get $dstPix))) (i32.add (local.get $from) (i32.mul (local.get $x) (local.get $pix))) (local.get $pix))
+              (local.set $x (i32.add (local.get $x) (i32.const 1)))
+              (br $xLoop)))))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rLoop)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
