@@ -400,23 +400,37 @@
   ;; call, by the caller), the 16 entries multiply as 16 products V_e[tiles, c]·U_e[c, o] (on
   ;; conv_forward, as 1×1 convolutions), and the outputs are Y = Aᵀ·M·A (adds only) plus the bias.
   ;; The sums are in another order than the direct convolution's (and rounded through the
-  ;; transforms), so results differ from it in the last bits. One image at a time, so that its V
-  ;; and M stay in cache. x is the batch already padded ([n, hp, wp, c], hp = 2·tH + 2, wp = 2·tW + 2,
+  ;; transforms), so results differ from it in the last bits. A few rows of tiles at a time, so
+  ;; that their V and M stay in cache. x is the batch already padded ([n, hp, wp, c], hp = 2·tH + 2, wp = 2·tW + 2,
   ;; the image at the pads), u is [16, c, op], v and m are scratch of 16·tH·tW·c and 16·tH·tW·op
   ;; floats; c (the padded copy's channels) and op (o rounded up) multiples of 4, tH·tW ≥ 4.
   (func (export "winograd_conv")
     (param $x i32) (param $u i32) (param $bias i32) (param $y i32) (param $v i32) (param $m i32)
     (param $n i32) (param $hp i32) (param $wp i32) (param $c i32) (param $oh i32) (param $ow i32) (param $o i32) (param $op i32)
-    (local $b i32) (local $tH i32) (local $tW i32) (local $T i32) (local $e i32)
+    (local $b i32) (local $tH i32) (local $tW i32) (local $T i32) (local $e i32) (local $ty0 i32) (local $rows i32) (local $chunk i32)
     (local.set $tH (i32.shr_u (i32.add (local.get $oh) (i32.const 1)) (i32.const 1)))
     (local.set $tW (i32.shr_u (i32.add (local.get $ow) (i32.const 1)) (i32.const 1)))
-    (local.set $T (i32.mul (local.get $tH) (local.get $tW)))
+    ;; tile rows per pass: ~64 tiles, so that a pass's V and M stay in L2 (and at least 4 tiles)
+    (local.set $chunk (i32.div_u (i32.const 64) (local.get $tW)))
+    (if (i32.lt_s (i32.mul (local.get $chunk) (local.get $tW)) (i32.const 4))
+      (then (local.set $chunk (i32.div_u (i32.add (local.get $tW) (i32.const 3)) (local.get $tW)))))
+    (if (i32.eqz (local.get $chunk)) (then (local.set $chunk (i32.const 1))))
     (local.set $b (i32.const 0))
     (block $bDone (loop $bLoop
       (br_if $bDone (i32.ge_s (local.get $b) (local.get $n)))
+      (local.set $ty0 (i32.const 0))
+      (block $chunkDone (loop $chunkLoop
+      (br_if $chunkDone (i32.ge_s (local.get $ty0) (local.get $tH)))
+      (local.set $rows (local.get $chunk))
+      (if (i32.gt_s (i32.add (local.get $ty0) (local.get $rows)) (local.get $tH)) (then (local.set $rows (i32.sub (local.get $tH) (local.get $ty0)))))
+      ;; the last pass may hold fewer than 4 tiles: start it earlier (its first rows again, the same sums)
+      (if (i32.lt_s (i32.mul (local.get $rows) (local.get $tW)) (i32.const 4)) (then
+        (local.set $ty0 (i32.sub (local.get $tH) (local.get $chunk)))
+        (local.set $rows (local.get $chunk))))
+      (local.set $T (i32.mul (local.get $rows) (local.get $tW)))
       (call $winogradInput
-        (i32.add (local.get $x) (i32.shl (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $hp)) (local.get $wp)) (local.get $c)) (i32.const 2)))
-        (local.get $v) (local.get $wp) (local.get $c) (local.get $tH) (local.get $tW))
+        (i32.add (local.get $x) (i32.shl (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $hp)) (i32.shl (local.get $ty0) (i32.const 1))) (local.get $wp)) (local.get $c)) (i32.const 2)))
+        (local.get $v) (local.get $wp) (local.get $c) (local.get $rows) (local.get $tW))
       (local.set $e (i32.const 0))
       (block $eDone (loop $eLoop
         (br_if $eDone (i32.ge_s (local.get $e) (i32.const 16)))
@@ -432,8 +446,10 @@
         (br $eLoop)))
       (call $winogradOutput
         (local.get $m) (local.get $bias)
-        (i32.add (local.get $y) (i32.shl (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $o)) (i32.const 2)))
-        (local.get $oh) (local.get $ow) (local.get $o) (local.get $op) (local.get $tH) (local.get $tW))
+        (i32.add (local.get $y) (i32.shl (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $oh)) (i32.shl (local.get $ty0) (i32.const 1))) (local.get $ow)) (local.get $o)) (i32.const 2)))
+        (i32.sub (local.get $oh) (i32.shl (local.get $ty0) (i32.const 1))) (local.get $ow) (local.get $o) (local.get $op) (local.get $rows) (local.get $tW))
+      (local.set $ty0 (i32.add (local.get $ty0) (local.get $rows)))
+      (br $chunkLoop)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bLoop))))
 
@@ -582,16 +598,30 @@
   (func (export "winograd5_conv")
     (param $x i32) (param $u i32) (param $bias i32) (param $y i32) (param $v i32) (param $m i32) (param $s i32)
     (param $n i32) (param $hp i32) (param $wp i32) (param $c i32) (param $oh i32) (param $ow i32) (param $o i32) (param $op i32)
-    (local $b i32) (local $tH i32) (local $tW i32) (local $T i32) (local $e i32)
+    (local $b i32) (local $tH i32) (local $tW i32) (local $T i32) (local $e i32) (local $ty0 i32) (local $rows i32) (local $chunk i32)
     (local.set $tH (i32.shr_u (i32.add (local.get $oh) (i32.const 1)) (i32.const 1)))
     (local.set $tW (i32.shr_u (i32.add (local.get $ow) (i32.const 1)) (i32.const 1)))
-    (local.set $T (i32.mul (local.get $tH) (local.get $tW)))
+    ;; tile rows per pass: ~64 tiles, so that a pass's V and M stay in L2 (and at least 4 tiles)
+    (local.set $chunk (i32.div_u (i32.const 64) (local.get $tW)))
+    (if (i32.lt_s (i32.mul (local.get $chunk) (local.get $tW)) (i32.const 4))
+      (then (local.set $chunk (i32.div_u (i32.add (local.get $tW) (i32.const 3)) (local.get $tW)))))
+    (if (i32.eqz (local.get $chunk)) (then (local.set $chunk (i32.const 1))))
     (local.set $b (i32.const 0))
     (block $bDone (loop $bLoop
       (br_if $bDone (i32.ge_s (local.get $b) (local.get $n)))
+      (local.set $ty0 (i32.const 0))
+      (block $chunkDone (loop $chunkLoop
+      (br_if $chunkDone (i32.ge_s (local.get $ty0) (local.get $tH)))
+      (local.set $rows (local.get $chunk))
+      (if (i32.gt_s (i32.add (local.get $ty0) (local.get $rows)) (local.get $tH)) (then (local.set $rows (i32.sub (local.get $tH) (local.get $ty0)))))
+      ;; the last pass may hold fewer than 4 tiles: start it earlier (its first rows again, the same sums)
+      (if (i32.lt_s (i32.mul (local.get $rows) (local.get $tW)) (i32.const 4)) (then
+        (local.set $ty0 (i32.sub (local.get $tH) (local.get $chunk)))
+        (local.set $rows (local.get $chunk))))
+      (local.set $T (i32.mul (local.get $rows) (local.get $tW)))
       (call $winograd5Input
-        (i32.add (local.get $x) (i32.shl (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $hp)) (local.get $wp)) (local.get $c)) (i32.const 2)))
-        (local.get $v) (local.get $s) (local.get $wp) (local.get $c) (local.get $tH) (local.get $tW))
+        (i32.add (local.get $x) (i32.shl (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $hp)) (i32.shl (local.get $ty0) (i32.const 1))) (local.get $wp)) (local.get $c)) (i32.const 2)))
+        (local.get $v) (local.get $s) (local.get $wp) (local.get $c) (local.get $rows) (local.get $tW))
       (local.set $e (i32.const 0))
       (block $eDone (loop $eLoop
         (br_if $eDone (i32.ge_s (local.get $e) (i32.const 36)))
@@ -607,8 +637,10 @@
         (br $eLoop)))
       (call $winograd5Output
         (local.get $m) (local.get $s) (local.get $bias)
-        (i32.add (local.get $y) (i32.shl (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $o)) (i32.const 2)))
-        (local.get $oh) (local.get $ow) (local.get $o) (local.get $op) (local.get $tH) (local.get $tW))
+        (i32.add (local.get $y) (i32.shl (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $oh)) (i32.shl (local.get $ty0) (i32.const 1))) (local.get $ow)) (local.get $o)) (i32.const 2)))
+        (i32.sub (local.get $oh) (i32.shl (local.get $ty0) (i32.const 1))) (local.get $ow) (local.get $o) (local.get $op) (local.get $rows) (local.get $tW))
+      (local.set $ty0 (i32.add (local.get $ty0) (local.get $rows)))
+      (br $chunkLoop)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bLoop))))
 
