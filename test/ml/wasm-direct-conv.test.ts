@@ -115,7 +115,8 @@ const convCases: ConvCase[] = [
   { x: [1, 10, 9, 12], f: [3, 3, 12, 4], stride: 1, pad: "valid" },
   { x: [2, 7, 8, 8], f: [3, 3, 8, 12], stride: 1, pad: 2 },
   { x: [2, 9, 7, 5], f: [3, 3, 5, 7], stride: 1, pad: "same" },
-  { x: [2, 28, 28, 32], f: [3, 3, 32, 32], stride: 1, pad: "same" },
+  { x: [2, 28, 28, 32], f: [3, 3, 32, 32], stride: 1, pad: "same" }, // several passes of tile rows
+  { x: [1, 44, 6, 4], f: [3, 3, 4, 4], stride: 1, pad: "same" }, // a last pass of 3 tiles, started earlier
   { x: [2, 11, 9, 5], f: [5, 5, 5, 7], stride: 1, pad: "same" },
   { x: [2, 12, 13, 8], f: [5, 5, 8, 4], stride: 1, pad: "valid" },
   { x: [1, 9, 10, 6], f: [5, 5, 6, 9], stride: 1, pad: 1 },
