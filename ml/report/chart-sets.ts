@@ -3,7 +3,8 @@
  * results only (its stage is cached per experiment); the comparison set spans experiments.
  */
 import type { TopLevelSpec } from "vega-lite";
-import { accuracyCurvesSpec, lossCurvesSpec } from "./charts-training.ts";
+import { accuracyCurvesSpec, lossCurvesSpec, type PrintedPoint } from "./charts-training.ts";
+import { printedValues, type PrintedEpoch } from "./printed-values.ts";
 import { perClassF1Spec, seedDotPlotSpec, testAccuracySpec, trainingCostSpec, type AccuracyRow } from "./charts-comparison.ts";
 import { confusionMatrixSpec } from "./charts-experiment.ts";
 import { experimentColors, studyColors } from "./chart-style.ts";
@@ -46,6 +47,7 @@ function accuracyRow(result: ExperimentResults & { id: string; study: string }):
     seeds: result.seeds.map((seed) => ({ seed: seed.seed, accuracy: seed.metrics.accuracy })),
     prediction: accuracyPredictionInterval(accuracies),
     reference: result.meta.reference.accuracy,
+    target: result.meta.reference.target ?? null,
   };
 }
 
@@ -56,7 +58,12 @@ export function comparisonCharts(results: readonly ExperimentResults[]): ChartDe
   for (const study of studies) {
     const members = sorted.filter((result) => result.study === study);
     const colors = experimentColors(members.map((result) => result.id));
-    const series = members.map((result) => ({ id: result.id, histories: result.seeds.map((seed) => seed.trained.history) }));
+    const series = members.map((result) => ({
+      id: result.id,
+      histories: result.seeds.map((seed) => seed.trained.history),
+      // The studies' values were measured on the full test set: a subset profile's curves are not comparable with them.
+      printed: result.metrics.count === FULL_TEST_SET ? printedPoints(result.id, result.trained.history.length) : [],
+    }));
     const stem = `study-${fileStem(study)}`;
     charts.push(
       { name: `${stem}-loss`, title: `Study ${study}: loss per epoch`, scope: "study", study, spec: lossCurvesSpec(study, series, colors) },
@@ -109,6 +116,26 @@ export function comparisonCharts(results: readonly ExperimentResults[]): ChartDe
     },
   );
   return charts;
+}
+
+/** MNIST's test set: the studies printed their numbers on all of it. */
+const FULL_TEST_SET = 10_000;
+
+/** The study's printed per-epoch values for an experiment, as points on our curves (accuracies as fractions), up to the epochs we trained. */
+export function printedPoints(id: string, epochs = Infinity): PrintedPoint[] {
+  const entry = printedValues().experiments[id];
+  if (!entry) return [];
+  const points: PrintedPoint[] = [];
+  const add = (epoch: PrintedEpoch, split: PrintedPoint["split"], loss: number | undefined, accuracyPercent: number | undefined): void => {
+    if (loss === undefined && accuracyPercent === undefined) return;
+    points.push({ epoch: epoch.epoch, split, ...(loss === undefined ? {} : { loss }), ...(accuracyPercent === undefined ? {} : { accuracy: accuracyPercent / 100 }) });
+  };
+  for (const epoch of entry.epochs.filter((printed) => printed.epoch <= epochs)) {
+    add(epoch, "training", epoch.trainLoss, epoch.trainAccuracyPercent);
+    add(epoch, "validation", epoch.valLoss, epoch.valAccuracyPercent);
+    add(epoch, "test", epoch.testLoss, epoch.testAccuracyPercent);
+  }
+  return points;
 }
 
 /** F1 indexed by digit, whatever order metrics.json lists the classes in. */

@@ -39,8 +39,8 @@ export function experimentColors(ids: readonly string[]): ColorScale {
   return { domain: [...ids], range: ids.map((_, index) => palette[index % palette.length]!) };
 }
 
-/** The split of a curve: drawn solid for training, dashed for validation, in every chart. */
-export const SPLIT_DASH = { domain: ["training", "validation"], range: [[1, 0], [6, 3]] };
+/** The split of a curve: drawn solid for training, dashed for validation, dotted for test, in every chart. */
+export const SPLIT_DASH = { domain: ["training", "validation", "test"], range: [[1, 0], [6, 3], [2, 2]] };
 
 /**
  * The font is named first so the PNG renderer (which loads exactly this font, see render.ts) and

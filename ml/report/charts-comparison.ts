@@ -18,6 +18,8 @@ export interface AccuracyRow {
   prediction: { low: number; high: number } | null;
   /** 0..1, null when the study printed none. */
   reference: number | null;
+  /** A threshold to reach (004's 99.5%), 0..1: drawn as a target, never as a published value. */
+  target?: number | null;
 }
 
 export interface AccuracyChartOptions {
@@ -29,29 +31,46 @@ export interface AccuracyChartOptions {
 
 const nLabel = (row: AccuracyRow): string => `n = ${row.seeds.length}`;
 
+/** The right panel's range: differences beyond it are drawn at its edge and labelled with their value. */
+export const DELTA_CLIP_POINTS = 3;
+
+const clip = (points: number): number => Math.max(-DELTA_CLIP_POINTS, Math.min(DELTA_CLIP_POINTS, points));
+
 /**
  * Left: horizontal bars of the mean accuracy sorted, from 0 to 100% (honest lengths), a black tick
- * at the published value, the numbers spelled out. Right: mean − published on its own scale with
- * our 95% prediction interval for one more run around it (none for a single run) — near 99% the
- * left panel cannot show a 0.3-point gap.
+ * at the published value (a grey one at a target), the numbers spelled out. Right: mean − published
+ * on ±3 points with our 95% prediction interval for one more run around it (none for a single run) —
+ * near 99% the left panel cannot show a 0.3-point gap; a larger difference is drawn at the panel's
+ * edge as an arrowhead with its value beside it, so one far-off row does not squash the others.
  */
 export function testAccuracySpec(rows: readonly AccuracyRow[], options: AccuracyChartOptions): TopLevelSpec {
   const sorted = [...rows].sort((a, b) => b.accuracy - a.accuracy || (a.id < b.id ? -1 : 1));
   const values = sorted.map((row) => {
     const delta = row.reference === null ? null : (row.accuracy - row.reference) * 100;
+    const low = row.reference === null || row.prediction === null ? null : (row.prediction.low - row.reference) * 100;
+    const high = row.reference === null || row.prediction === null ? null : (row.prediction.high - row.reference) * 100;
+    const clipped = delta !== null && Math.abs(delta) > DELTA_CLIP_POINTS;
+    const target = row.target ?? null;
     return {
       experiment: row.id,
       study: row.study,
       accuracy: row.accuracy * 100,
       reference: row.reference === null ? null : row.reference * 100,
+      target: target === null ? null : target * 100,
       delta,
+      shownDelta: delta === null ? null : clip(delta),
       // The interval is ours, moved by the published value: the zero line inside it means consistent.
-      low: row.reference === null || row.prediction === null ? null : (row.prediction.low - row.reference) * 100,
-      high: row.reference === null || row.prediction === null ? null : (row.prediction.high - row.reference) * 100,
+      low: low === null ? null : clip(low),
+      high: high === null ? null : clip(high),
+      clipped,
+      direction: delta !== null && delta > 0 ? "right" : "left",
+      clipLabel: clipped ? signedPoints(delta!) : null,
       label:
-        row.reference === null
-          ? `${percent(row.accuracy)} (${nLabel(row)}; no published value)`
-          : `${percent(row.accuracy)} vs ${percent(row.reference)} (${signedPoints(delta!)}; ${nLabel(row)})`,
+        row.reference !== null
+          ? `${percent(row.accuracy)} vs ${percent(row.reference)} (${signedPoints(delta!)}; ${nLabel(row)})`
+          : target !== null
+            ? `${percent(row.accuracy)} (${nLabel(row)}; target ${percent(target, 1)}, not a published value)`
+            : `${percent(row.accuracy)} (${nLabel(row)}; no published value)`,
     };
   });
   const y = { field: "experiment", type: "nominal", title: null, sort: sorted.map((row) => row.id) } as const;
@@ -62,18 +81,19 @@ export function testAccuracySpec(rows: readonly AccuracyRow[], options: Accuracy
     title: options.colorBy === "study" ? "Study" : "Experiment",
     scale: options.colors,
     // With one study, the bar's own axis label already names the experiment. Below the chart: on
-    // the right it would sit on top of the labels.
-    legend: options.colorBy === "study" ? { orient: "bottom", direction: "horizontal" } : null,
+    // the right it would sit on top of the labels. Square swatches: the marks are bars and squares.
+    legend: options.colorBy === "study" ? { orient: "bottom", direction: "horizontal", symbolType: "square" } : null,
   } as const;
   const withReference = { filter: "datum.reference != null" };
+  const deltaX = { type: "quantitative", title: `Ours − published (points; beyond ±${DELTA_CLIP_POINTS} drawn at the edge)`, scale: { domain: [-DELTA_CLIP_POINTS, DELTA_CLIP_POINTS], clamp: true } } as const;
   return {
     $schema: VEGA_LITE_SCHEMA,
     config: CHART_CONFIG,
     title: {
       text: options.title,
       subtitle: [
-        "Left: our mean test accuracy over the seeds (bars, sorted) and the study's published value (black tick) · labels: ours vs published (difference in points; seeds)",
-        "Right: our mean − published in points; grey bar: our 95% prediction interval for one more run (a single run has none); zero inside it: consistent",
+        "Left: our mean test accuracy over the seeds (bars, sorted), the study's published value (black tick) or a target (grey tick) · labels: ours vs published (difference in points; seeds)",
+        `Right: our mean − published in points (squares); grey bar: our 95% prediction interval for one more run (a single run has none); zero inside it: consistent; beyond ±${DELTA_CLIP_POINTS} points: arrowhead at the edge with the value`,
       ],
     },
     data: { values },
@@ -93,6 +113,11 @@ export function testAccuracySpec(rows: readonly AccuracyRow[], options: Accuracy
             encoding: { x: { field: "reference", type: "quantitative" } },
           },
           {
+            transform: [{ filter: "datum.target != null" }],
+            mark: { type: "tick", color: "#888888", thickness: 3, size: 20 },
+            encoding: { x: { field: "target", type: "quantitative" } },
+          },
+          {
             mark: { type: "text", align: "left", dx: 8, fontSize: 11 },
             encoding: { x: { datum: 100 }, text: { field: "label" } },
           },
@@ -106,13 +131,33 @@ export function testAccuracySpec(rows: readonly AccuracyRow[], options: Accuracy
           {
             transform: [withReference, { filter: "datum.low != null" }],
             mark: { type: "rule", strokeWidth: 9, color: "#dddddd" },
-            encoding: { x: { field: "low", type: "quantitative", title: "Ours − published (points)" }, x2: { field: "high" } },
+            encoding: { x: { field: "low", ...deltaX }, x2: { field: "high" } },
           },
-          { mark: { type: "rule", color: "#333", strokeWidth: 1.5 }, encoding: { x: { datum: 0 } } },
+          { mark: { type: "rule", color: "#333", strokeWidth: 1.5 }, encoding: { x: { datum: 0, ...deltaX } } },
           {
-            transform: [withReference],
-            mark: { type: "point", filled: true, size: 70, opacity: 1 },
-            encoding: { x: { field: "delta", type: "quantitative" }, color },
+            transform: [withReference, { filter: "!datum.clipped" }],
+            mark: { type: "point", shape: "square", filled: true, size: 70, opacity: 1 },
+            encoding: { x: { field: "shownDelta", ...deltaX }, color },
+          },
+          {
+            transform: [withReference, { filter: "datum.clipped && datum.direction == 'right'" }],
+            mark: { type: "point", shape: "triangle-right", filled: true, size: 110, opacity: 1 },
+            encoding: { x: { field: "shownDelta", ...deltaX }, color },
+          },
+          {
+            transform: [withReference, { filter: "datum.clipped && datum.direction == 'left'" }],
+            mark: { type: "point", shape: "triangle-left", filled: true, size: 110, opacity: 1 },
+            encoding: { x: { field: "shownDelta", ...deltaX }, color },
+          },
+          {
+            transform: [withReference, { filter: "datum.clipped && datum.direction == 'right'" }],
+            mark: { type: "text", align: "right", dx: -9, fontSize: 10 },
+            encoding: { x: { field: "shownDelta", ...deltaX }, text: { field: "clipLabel" } },
+          },
+          {
+            transform: [withReference, { filter: "datum.clipped && datum.direction == 'left'" }],
+            mark: { type: "text", align: "left", dx: 9, fontSize: 10 },
+            encoding: { x: { field: "shownDelta", ...deltaX }, text: { field: "clipLabel" } },
           },
         ],
       },
@@ -198,7 +243,7 @@ export function trainingCostSpec(rows: readonly CostRow[], colors: ColorScale, b
     throughputLabel: `${Math.round(row.imagesPerSecond).toLocaleString("en-US")}`,
   }));
   const y = { field: "experiment", type: "nominal", title: null, sort: rows.map((row) => row.id) } as const;
-  const color = { field: "study", type: "nominal", title: "Study", scale: colors } as const;
+  const color = { field: "study", type: "nominal", title: "Study", scale: colors, legend: { symbolType: "square" } } as const;
   const panel = (field: "seconds" | "imagesPerSecond", title: string, label: string, showY: boolean) => ({
     width: 260,
     height: { step: 22 },

@@ -7,6 +7,7 @@
 import { analysesSection } from "./analyses-section.ts";
 import { comparisonsSection } from "./comparisons-section.ts";
 import { evaluationSection } from "./evaluation-section.ts";
+import { classificationSection } from "./classification-section.ts";
 import { formatSeconds } from "./format.ts";
 import { code, chartBlock, type ReportInput } from "./report-parts.ts";
 import { integer } from "./markdown.ts";
@@ -71,6 +72,8 @@ export function renderReport(input: ReportInput): string {
   for (const block of evaluationSection(input)) push(block);
 
   for (const block of studySections(input)) push(block);
+
+  for (const block of classificationSection(input)) push(block);
 
   for (const block of analysesSection(input.analyses ?? [], chartBlock)) push(block);
 

@@ -10,6 +10,7 @@ import { sortExperiments, type ExperimentResults } from "./results.ts";
 import { judgeAgainstPublished, judgeChallenge, type Verdict } from "./verdicts.ts";
 import type { ThresholdTest } from "../statistics.ts";
 import type { BatchNormEvaluation } from "../config.ts";
+import type { AverageMetrics, ClassMetrics } from "../evaluate.ts";
 
 export type { Verdict };
 
@@ -63,6 +64,9 @@ export interface ExperimentRow {
   otherModeAccuracies: number[] | null;
   /** Their mean. */
   otherModeAccuracy: number | null;
+  /** The first seed's classification report (sklearn's, as 002 printed it): per class, and macro / weighted averages. */
+  perClass: ClassMetrics[];
+  averages: { macro: AverageMetrics; weighted: AverageMetrics };
   /** Per seed: what its network predicts (confusion matrix column sums), for sentences that explain a row. */
   seedPredictions: SeedPredictions[];
   /** Whether the test set was evaluated after every epoch (`evaluation.testEachEpoch`): per-epoch test values in the history. */
@@ -143,6 +147,8 @@ export function experimentRow(result: ExperimentResults): ExperimentRow {
     evaluationBatchSize: seeds[0]!.metrics.batchSize ?? null,
     otherModeAccuracies: otherMode.length === seeds.length ? otherMode : null,
     otherModeAccuracy: otherMode.length === seeds.length ? mean(otherMode) : null,
+    perClass: result.metrics.perClass,
+    averages: { macro: result.metrics.macroAvg, weighted: result.metrics.weightedAvg },
     seedPredictions: seeds.map((seed) => seedPredictions(seed.seed, seed.metrics.confusionMatrix, seed.trained.history.at(-1)?.trainAccuracy ?? null)),
     perEpochTest: seeds.every((seed) => seed.trained.history.length > 0 && seed.trained.history.every((epoch) => epoch.testAccuracy !== undefined)),
     referenceAccuracy: reference,

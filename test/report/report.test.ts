@@ -7,7 +7,10 @@ import { after, before, test } from "node:test";
 import { executeStages, type RunSummary } from "../../engine/executor.ts";
 import { Session } from "../../engine/session.ts";
 import type { ModelConfig, OptimizerConfig, TrainingConfig } from "../../ml/config.ts";
-import { comparisonCharts, experimentCharts } from "../../ml/report/chart-sets.ts";
+import { comparisonCharts, experimentCharts, printedPoints } from "../../ml/report/chart-sets.ts";
+import { accuracyCurvesSpec, lossCurvesSpec } from "../../ml/report/charts-training.ts";
+import { testAccuracySpec, type AccuracyRow } from "../../ml/report/charts-comparison.ts";
+import type { EpochMetrics } from "../../ml/train.ts";
 import { CHART_MANIFEST, type ChartManifest } from "../../ml/report/chart-manifest.ts";
 import { buildCommentary, type CommentaryInput } from "../../ml/report/commentary.ts";
 import { metricsCsv } from "../../ml/report/metrics-files.ts";
@@ -19,6 +22,8 @@ import type { ExperimentRow } from "../../ml/report/rows.ts";
 import { renderReport } from "../../ml/report/report-document.ts";
 import { judgeAgainstPublished, judgeChallenge } from "../../ml/report/verdicts.ts";
 import { seedPredictions } from "../../ml/report/rows.ts";
+import { classificationSection } from "../../ml/report/classification-section.ts";
+import { printedValues } from "../../ml/report/printed-values.ts";
 import type { RunRecord } from "../../engine/run-record.ts";
 import { tinyProfileBase, tinyWorkDir } from "../helpers/tiny-profile.ts";
 import { project } from "../../stages/index.ts";
@@ -246,6 +251,9 @@ test("002's BatchNorm row: evaluated with batch statistics over 64 (the verdict'
   const lenetMetrics = JSON.parse(await readFile(join(await outDir(stageOf("evaluate", "lenet", 3)), "metrics.json"), "utf8"));
   assert.equal(last.testAccuracy, lenetMetrics.accuracy, "the last epoch's test pass is the evaluate stage's number");
   assert.match(markdown, /`lenet` is also evaluated on the test set after every epoch/);
+  // 002 printed a classification report for this row: ours is in the report (on 200 images, without the study's beside it).
+  assert.match(markdown, /## Classification reports[\s\S]*<summary>`simple-sgd-bn` \(seed 3\): accuracy [\d.]+% on 200 test images/);
+  assert.equal((markdown.match(/\n\| (\d) \| \d\.\d\d \| \d\.\d\d \| \d\.\d\d \| \d+ \|/g) ?? []).length, 10, "one line per digit");
 });
 
 test("charts: every spec compiles and renders to SVG and PNG, from the stage files and from the builders", async () => {
@@ -301,8 +309,62 @@ test("charts: every spec compiles and renders to SVG and PNG, from the stage fil
   const dots = seedChart.layer.find((layer: any) => layer.mark.type === "point").data.values;
   assert.deepEqual(dots.map((dot: { experiment: string; seed: number }) => `${dot.experiment}:${dot.seed}`).sort(), ["lenet-dropout-0.5:3", "lenet-dropout-0.5:4", "lenet:3", "lenet:4"]);
   const curve = charts.find((chart) => chart.name === "study-003-loss")!.spec as any;
+  // 200 test images: no overlay of the studies' full-data values.
   assert.deepEqual(curve.layer.map((layer: any) => layer.mark.type), ["area", "line"]);
-  assert.ok(curve.data.values.some((value: { low: number; high: number }) => value.high > value.low), "the seeds' band has width");
+  assert.ok(curve.layer[0].data.values.some((value: { low: number; high: number }) => value.high > value.low), "the seeds' band has width");
+  // lenet is tested after each epoch: its test curves are drawn, so 003's curves are not training-only.
+  assert.ok(curve.layer[1].data.values.some((value: { experiment: string; split: string }) => value.experiment === "lenet" && value.split === "test"));
+  const accuracy = charts.find((chart) => chart.name === "study-003-accuracy")!.spec as any;
+  assert.deepEqual([...new Set(accuracy.layer[1].data.values.filter((value: any) => value.experiment === "lenet").map((value: any) => value.split))].sort(), ["test", "validation"]);
+});
+
+test("chart rules: the studies' printed values over our curves, accuracy axes end at 100%, the Δ panel clipped to ±3 with labels, legends match marks", async () => {
+  const history = (epochs: number, value: (epoch: number) => Partial<EpochMetrics>): EpochMetrics[] =>
+    Array.from({ length: epochs }, (_, index) => ({ epoch: index + 1, trainLoss: 0.5 / (index + 1), trainAccuracy: 0.9, ...value(index + 1) }));
+  const colors = { domain: ["simple-sgd-bn", "simple-adam"], range: ["#4e79a7", "#f28e2b"] };
+  const printed = printedPoints("simple-sgd-bn");
+  const series = [
+    { id: "simple-sgd-bn", histories: [history(5, (epoch) => ({ valLoss: 0.4 / epoch, valAccuracy: 0.9 + epoch / 100 }))], printed },
+    { id: "simple-adam", histories: [history(5, (epoch) => ({ valLoss: 0.1 / epoch, valAccuracy: 0.97 + epoch / 500 }))], printed: printedPoints("simple-adam", 3) },
+  ];
+  const loss = lossCurvesSpec("002", series, colors) as any;
+  const overlay = loss.layer[2];
+  assert.equal(overlay.mark.filled, false, "printed values are open markers");
+  const sgdBnValidation = overlay.data.values.filter((value: any) => value.experiment === "simple-sgd-bn" && value.split === "validation");
+  // From the data file, itself checked against 002's text (printed-values.test.ts): 0.4271 … 0.1541.
+  assert.deepEqual(sgdBnValidation.map((value: any) => value.loss), [0.4271, 0.2773, 0.2138, 0.1776, 0.1541]);
+  assert.equal(overlay.data.values.filter((value: any) => value.experiment === "simple-adam").length, 6, "printed values only up to the epochs we trained (3 × training and validation)");
+  assert.equal(overlay.encoding.opacity.datum, "printed by the study", "a legend entry for the open markers");
+  assert.equal(loss.layer[1].encoding.color.legend.symbolType, "stroke", "experiments are lines: line swatches");
+  assert.deepEqual(loss.layer[1].encoding.shape.scale.domain, ["training", "validation"], "only the splits drawn are in the legend");
+  assert.match(JSON.stringify(loss.layer[1].encoding.shape.legend.labelExpr), /solid.*dashed/);
+  const acc = accuracyCurvesSpec("002", series, colors) as any;
+  assert.equal(acc.layer[1].encoding.y.scale.domain[1], 100, "the accuracy axis ends at 100%");
+  assert.ok(acc.layer[2].data.values.some((value: any) => value.experiment === "simple-sgd-bn" && value.accuracy === 91.44), "002's 91.44% (printed as '91.4' + '4%')");
+  const noPrinted = accuracyCurvesSpec("002", series.map(({ printed: _printed, ...rest }) => rest), colors) as any;
+  assert.equal(noPrinted.layer.length, 2, "no overlay, no legend entry for it");
+  for (const spec of [loss, acc]) assert.match(await renderSvg(spec), /printed by the study/);
+
+  const row = (id: string, accuracy: number, reference: number | null, extra: Partial<AccuracyRow> = {}): AccuracyRow => ({
+    id, study: "002", accuracy, seeds: [{ seed: 42, accuracy }], prediction: null, reference, ...extra,
+  });
+  const bars = testAccuracySpec(
+    [row("near", 0.9901, 0.9903), row("far-above", 0.9772, 0.939), row("far-below", 0.0462, 0.9811), row("target", 0.9938, null, { target: 0.995 })],
+    { title: "t", colorBy: "study", colors: { domain: ["002"], range: ["#e15759"] } },
+  ) as any;
+  const values = bars.data.values as any[];
+  const byId = (id: string) => values.find((value) => value.experiment === id);
+  assert.deepEqual([byId("near").clipped, byId("near").shownDelta.toFixed(2)], [false, "-0.02"]);
+  assert.deepEqual([byId("far-above").clipped, byId("far-above").shownDelta, byId("far-above").clipLabel], [true, 3, "+3.82"]);
+  assert.deepEqual([byId("far-below").shownDelta, byId("far-below").clipLabel], [-3, "−93.49"]);
+  assert.match(byId("target").label, /target 99\.5%, not a published value/);
+  const deltaPanel = bars.hconcat[1].layer;
+  assert.ok(deltaPanel.every((layer: any) => !layer.encoding.x?.scale || JSON.stringify(layer.encoding.x.scale.domain) === "[-3,3]"), "the Δ panel spans ±3 points");
+  assert.ok(deltaPanel.some((layer: any) => layer.mark.type === "text" && layer.encoding.text.field === "clipLabel"), "clipped rows carry their value");
+  assert.equal(bars.hconcat[0].layer[0].encoding.color.legend.symbolType, "square", "bars: square swatches");
+  assert.deepEqual(bars.hconcat[0].layer[0].encoding.x.scale.domain, [0, 100], "the accuracy axis ends at 100%");
+  const svg = await renderSvg(bars);
+  assert.ok(svg.includes("+3.82") && svg.includes("−93.49"));
 });
 
 test("PNG text is drawn with the bundled font (not left blank for lack of system fonts)", async () => {
@@ -378,6 +440,8 @@ test("publishReport copies the report to reports/ and stamps commit, lock file a
 
 // ---- the pure logic, on hand-made rows ----
 
+const AVERAGE = { precision: 0, recall: 0, f1: 0, support: 0 };
+
 /** A row as experimentRow makes it; `accuracies` are the seeds' (42, 43, …), the mean and spread follow from them. */
 function row(id: string, accuracies: number | number[], extra: Partial<ExperimentRow> = {}): ExperimentRow {
   const values = Array.isArray(accuracies) ? accuracies : [accuracies];
@@ -386,7 +450,7 @@ function row(id: string, accuracies: number | number[], extra: Partial<Experimen
   return {
     id, study: "002", title: id, architecture: "simple", variant: "—", optimizer: "?", optimizerName: "?", learningRate: 0.001, momentum: 0, dataset: "d",
     epochs: 5, batchSize: 64, testImages: 10_000, seeds: values.map((_, index) => 42 + index), n: values.length, testAccuracy: mean, testAccuracySd: sd,
-    testAccuracyMin: Math.min(...values), testAccuracyMax: Math.max(...values), seedAccuracies: values, testLoss: 0.1, macroF1: mean, evaluationMode: "running-statistics", evaluationBatchSize: null, otherModeAccuracies: null, otherModeAccuracy: null, seedPredictions: [], perEpochTest: false,
+    testAccuracyMin: Math.min(...values), testAccuracyMax: Math.max(...values), seedAccuracies: values, testLoss: 0.1, macroF1: mean, evaluationMode: "running-statistics", evaluationBatchSize: null, otherModeAccuracies: null, otherModeAccuracy: null, seedPredictions: [], perEpochTest: false, perClass: [], averages: { macro: AVERAGE, weighted: AVERAGE },
     referenceAccuracy: null, referenceNote: null, deltaPoints: null, predictionLow: null, predictionHigh: null, verdict: "no reference", targetAccuracy: null, challenge: null,
     trainingSeconds: 100, trainingSecondsTotal: 100 * values.length, imagesPerSecond: 500, concurrentStages: 1, loadAverage: 1, threads: 1,
     parameters: 1, backend: "wasm",
@@ -505,6 +569,25 @@ test("commentary: dropout rates against none, rate 1 explained from its own conf
   assert.ok(!/worth checking|cannot use its input/.test(note), "the old, wrong reading is gone");
   assert.ok(text.includes(note), "the study's section carries it too");
   assert.match(text, /Sigmoid instead of ReLU after the convs \(lenet, SGD \+ momentum 0\.5, 5 epochs\): `lenet-sigmoid` .* vs `lenet` .*: `lenet-sigmoid` is lower \(−10\.\d\d points on average\)\./);
+});
+
+test("classification report: where 002 printed one, ours per digit beside the study's (sklearn's rounding), with accuracy and averages", () => {
+  // simple-sgd-bn as 002 printed it (lines 789–798 of its text), with two digits changed to show the comparison.
+  const printed = printedValues().experiments["simple-sgd-bn"]!.classificationReport!.classes;
+  const perClass = printed.map((entry) => ({ label: entry.digit, precision: entry.precision, recall: entry.recall, f1: entry.f1, support: entry.support }));
+  perClass[3] = { ...perClass[3]!, precision: 0.9512, f1: 0.961 };
+  const full = row("simple-sgd-bn", 0.9683, { perClass, averages: { macro: { precision: 0.97, recall: 0.97, f1: 0.97, support: 10000 }, weighted: { precision: 0.97, recall: 0.97, f1: 0.97, support: 10000 } } });
+  const blocks = classificationSection({ rows: [full, row("simple-adam-sgd", 0.99)] }).join("\n\n");
+  assert.match(blocks, /^## Classification reports/);
+  assert.match(blocks, /<summary>`simple-sgd-bn` \(seed 42\): accuracy 96\.83%, the study printed "Accuracy: 96\.83%"<\/summary>/);
+  assert.match(blocks, /\| 0 \| 0\.97 \(=\) \| 0\.99 \(=\) \| 0\.98 \(=\) \| 980 \|/);
+  assert.match(blocks, /\| 3 \| 0\.95 \(0\.97\) \| 0\.97 \(=\) \| 0\.96 \(0\.97\) \| 1,010 \|/);
+  assert.match(blocks, /\| accuracy \|  \|  \| 0\.97 \| 10,000 \|\n\| macro avg \| 0\.97 \| 0\.97 \| 0\.97 \| 10,000 \|/);
+  assert.ok(!blocks.includes("simple-adam-sgd"), "only rows the study printed a report for");
+  // On a subset the study's full-test-set values are left out.
+  const subset = classificationSection({ rows: [{ ...full, testImages: 2000 }] }).join("\n");
+  assert.match(subset, /on 2,000 test images \(a subset: the study's full-test-set values are not shown beside it\)/);
+  assert.ok(!subset.includes("(=)"));
 });
 
 test("metrics.csv quotes commas, keeps numbers unrounded and lists seeds space-separated", () => {
