@@ -1,7 +1,7 @@
 /**
  * The file-level work of the report stage (stages/report.ts imports this dynamically): read every
  * experiment's outputs and the chart manifests, copy the charts beside the report, write
- * report.md, metrics.csv and metrics.json. Loads neither vega nor tfjs.
+ * report.md, report.html, metrics.csv and metrics.json. Loads neither vega nor tfjs.
  */
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import type { AnalysisFindings } from "../analysis/stage-io.ts";
@@ -10,12 +10,13 @@ import { join } from "node:path";
 import { CHART_MANIFEST, type ChartManifest } from "./chart-manifest.ts";
 import { buildCommentary, type CommentaryInput } from "./commentary.ts";
 import { metricsCsv, metricsJson, type SeedDetails } from "./metrics-files.ts";
-import { renderReport, type ReportChart } from "./report-document.ts";
+import { renderReport, type ReportChart, type ReportInput } from "./report-document.ts";
+import { renderHtmlReport } from "../../presentation/html/html-report.ts";
 import { loadExperimentResults, sortExperiments, type ExperimentResults, type ExperimentSource, type SeedResults } from "./results.ts";
 import { experimentRow } from "./rows.ts";
 
 
-export const REPORT_FILES = { markdown: "report.md", csv: "metrics.csv", json: "metrics.json", charts: "charts", analyses: "analyses" } as const;
+export const REPORT_FILES = { markdown: "report.md", html: "report.html", csv: "metrics.csv", json: "metrics.json", charts: "charts", analyses: "analyses" } as const;
 
 /** The analysis stages' findings, charts (copied to charts/) and CSV files (copied to analyses/). */
 async function collectAnalyses(analysisDirs: readonly string[], outDir: string): Promise<AnalysisReportEntry[]> {
@@ -90,7 +91,7 @@ export async function buildReport(sources: readonly ExperimentSource[], chartDir
   const inputs = results.map(commentaryInput).filter((input): input is CommentaryInput => input !== null);
   const { charts, renderer } = await collectCharts(chartDirs, outDir);
   const analyses = await collectAnalyses(analysisDirs, outDir);
-  const markdown = renderReport({
+  const input: ReportInput = {
     rows,
     commentary: buildCommentary(inputs),
     summaries: results.flatMap((result, index) =>
@@ -100,8 +101,10 @@ export async function buildReport(sources: readonly ExperimentSource[], chartDir
     environments: results.map((result) => ({ id: result.id, backend: result.trained.backend, versions: result.trained.versions })),
     analyses,
     ...(renderer ? { renderer } : {}),
-  });
-  await writeFile(join(outDir, REPORT_FILES.markdown), markdown);
+  };
+  await writeFile(join(outDir, REPORT_FILES.markdown), renderReport(input));
+  // report.html: the same input (so the same numbers), plus every seed's curves for its run table's comparisons.
+  await writeFile(join(outDir, REPORT_FILES.html), (await renderHtmlReport({ report: input, experiments: results, outDir })).html);
   await writeFile(join(outDir, REPORT_FILES.csv), metricsCsv(rows));
   await writeFile(
     join(outDir, REPORT_FILES.json),

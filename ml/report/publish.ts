@@ -48,6 +48,8 @@ export interface PublishResult {
 }
 
 const PUBLISHED = ["report.md", "metrics.csv", "metrics.json"] as const;
+/** The interactive page (presentation/html/), stamped like report.md; absent from reports made before it existed. */
+const HTML_REPORT = "report.html";
 const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CHARTS_DIR = "charts";
 const FOLDERS = [CHARTS_DIR, "analyses"] as const;
@@ -216,7 +218,7 @@ export function stampReport(markdown: string, provenance: Provenance): string {
 }
 
 /**
- * Copies report.md (stamped), metrics.csv, metrics.json, charts/ and analyses/ from the report stage's output
+ * Copies report.md and report.html (stamped), metrics.csv, metrics.json, charts/ and analyses/ from the report stage's output
  * folder into `reportsDir`. Other files there (e.g. bench.json) are left alone; charts/ is
  * replaced whole, so charts of experiments no longer in the report do not linger. Files are
  * written fresh (the cached ones are read-only).
@@ -229,6 +231,15 @@ export async function publishReport(reportOutDir: string, reportsDir: string, op
     const content = await readFile(join(reportOutDir, file));
     await writeFile(join(reportsDir, file), file === "report.md" ? stampReport(content.toString("utf8"), provenance) : content);
     files.push(file);
+  }
+  const html = await readFile(join(reportOutDir, HTML_REPORT), "utf8").catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? null : Promise.reject(error)));
+  if (html === null) {
+    await rm(join(reportsDir, HTML_REPORT), { force: true }); // a page left from another report would contradict this one
+  } else {
+    // Loaded here: a no-op run, whose publish is skipped, need not load the markdown converter.
+    const { stampHtmlReport } = await import("../../presentation/html/provenance-html.ts");
+    await writeFile(join(reportsDir, HTML_REPORT), stampHtmlReport(html, provenanceBlock(provenance)));
+    files.push(HTML_REPORT);
   }
   // Folders the report links into, each replaced whole: charts/ always, analyses/ when the params have analyses.
   for (const folder of FOLDERS) {
