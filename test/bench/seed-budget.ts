@@ -13,7 +13,8 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { StageGraph } from "../../engine/graph.ts";
 import { readLock } from "../../engine/lock-file.ts";
-import { byPriority, criticalPathPriorities, expectedDuration } from "../../engine/scheduling.ts";
+import { expectedDuration } from "../../engine/scheduling.ts";
+import { estimateWallTime } from "../../engine/work-plan.ts";
 import { project } from "../../stages/index.ts";
 import { parseParams } from "../../stages/params-schema.ts";
 import type { ProjectParams } from "../../stages/analysis-params.ts";
@@ -38,29 +39,6 @@ export interface Budget {
 
 const CACHED = new Set(["download", "preprocess"]);
 
-/** List scheduling as engine/executor.ts does it: whenever a job slot is free, start the first ready stage in priority order. */
-function simulate(graph: StageGraph, seconds: (name: string) => number, priority: (name: string) => number, jobs: number): number {
-  const waiting = byPriority(graph.order, criticalPathPriorities(graph, graph.order, priority));
-  const finished = new Map<string, number>();
-  const running: Array<{ name: string; end: number }> = [];
-  let now = 0;
-  while (waiting.length > 0 || running.length > 0) {
-    for (let i = 0; i < waiting.length && running.length < jobs; ) {
-      const name = waiting[i]!;
-      if (graph.get(name).deps.every((dep) => finished.has(dep))) {
-        waiting.splice(i, 1);
-        running.push({ name, end: now + seconds(name) });
-      } else i++;
-    }
-    running.sort((a, b) => a.end - b.end);
-    const next = running.shift();
-    if (!next) throw new Error(`stages wait on nothing that runs: ${waiting.slice(0, 3).join(", ")}`);
-    now = next.end;
-    finished.set(next.name, now);
-  }
-  return now;
-}
-
 export function seedBudget(params: ProjectParams, records: Readonly<Record<string, { durationSeconds: number }>>, jobs: number): Budget {
   const graph = new StageGraph(project.declarations.flatMap((declaration) => declaration.expand(params)));
   const seconds = (name: string): number => (CACHED.has(graph.get(name).family) ? 0 : expectedDuration(records, name));
@@ -75,7 +53,8 @@ export function seedBudget(params: ProjectParams, records: Readonly<Record<strin
     trainingCoreMinutes: rows.reduce((sum, row) => sum + row.coreMinutes, 0),
     allCoreMinutes: graph.order.reduce((sum, name) => sum + seconds(name), 0) / 60,
     jobs,
-    wallMinutes: simulate(graph, seconds, (name) => expectedDuration(records, name), jobs) / 60,
+    // The engine's own simulation (`pipeline plan --workers N`), with N job slots on one machine.
+    wallMinutes: estimateWallTime(graph, graph.order, seconds, jobs).seconds / 60,
   };
 }
 
