@@ -4,7 +4,7 @@
  * experiment, the generated findings and the charts. The first experiment's charts are shown
  * open; the others fold, so the page stays readable with five analysed networks.
  */
-import type { ReportChart } from "./report-parts.ts";
+import { chartLink, type ReportChart } from "./report-parts.ts";
 
 export interface AnalysisReportEntry {
   kind: string;
@@ -33,7 +33,8 @@ export function analysesSection(entries: readonly AnalysisReportEntry[], chartBl
       const files = entry.files.map((file) => `[${file.split("/").at(-1)}](${file})`).join(" · ");
       blocks.push(`**\`${entry.experiment}\`**${files ? ` (data: ${files})` : ""}`, entry.sentences.map((sentence) => `- ${sentence}`).join("\n"));
       if (entry.charts.length === 0) return;
-      const charts = entry.charts.map(chartBlock).join("\n\n");
+      // Charts too large to show inline (every kernel of a deep layer) are linked after the others.
+      const charts = [...entry.charts.filter((chart) => chart.display !== "link").map(chartBlock), ...entry.charts.filter((chart) => chart.display === "link").map(chartLink)].join("\n\n");
       blocks.push(index === 0 ? charts : ["<details>", `<summary>Charts for ${entry.experiment} (${entry.charts.length})</summary>`, "", charts, "", "</details>"].join("\n"));
     });
   }

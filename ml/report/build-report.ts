@@ -55,6 +55,7 @@ async function collectCharts(chartDirs: readonly string[], outDir: string): Prom
         scope: entry.scope,
         ...(entry.study === undefined ? {} : { study: entry.study }),
         ...(entry.experiment === undefined ? {} : { experiment: entry.experiment }),
+        ...(entry.display === undefined ? {} : { display: entry.display }),
         svg: relative(entry.files.svg),
         spec: relative(entry.files.spec),
         ...(entry.files.png ? { png: relative(entry.files.png) } : {}),

@@ -19,6 +19,8 @@ export interface ChartManifestEntry {
   scope: ChartScope;
   study?: string;
   experiment?: string;
+  /** "link": the report links the chart's files instead of showing it inline. */
+  display?: "link";
   files: ChartFiles;
 }
 

@@ -22,6 +22,8 @@ export interface ChartDefinition {
   scope: ChartScope;
   study?: string;
   experiment?: string;
+  /** "link": too large to show inline (e.g. every kernel of a deep layer); the report links its files. */
+  display?: "link";
   spec: TopLevelSpec;
 }
 

@@ -17,6 +17,8 @@ export interface ReportChart {
   scope: "experiment" | "study" | "all";
   study?: string;
   experiment?: string;
+  /** "link": linked from the report, not shown inline. */
+  display?: "link";
   svg: string;
   png?: string;
   spec: string;
@@ -40,6 +42,12 @@ export interface ReportInput {
 }
 
 export const code = (text: string): string => `\`${text}\``;
+
+/** A chart the report links instead of showing: its title and its files. */
+export function chartLink(chart: ReportChart): string {
+  const links = [chart.png ? `[PNG](${linkTarget(chart.png)})` : null, `[SVG](${linkTarget(chart.svg)})`, `[Vega-Lite spec](${linkTarget(chart.spec)})`].filter(Boolean).join(" · ");
+  return `<sub>${escapeCell(chart.title)}: ${links}</sub>`;
+}
 
 export function chartBlock(chart: ReportChart): string {
   const links = [chart.png ? `[PNG](${linkTarget(chart.png)})` : null, `[Vega-Lite spec](${linkTarget(chart.spec)})`].filter(Boolean).join(" · ");

@@ -116,3 +116,31 @@ describe("occlusionSensitivity", () => {
     }
   });
 });
+
+describe("occlusion maps registered to the 28×28 digit", () => {
+  it("places each cell over the pixels its patch was centred on, with a margin where no centre falls", async () => {
+    const { registeredMap, presentOcclusion } = await import("../../ml/analysis/charts/occlusion.ts");
+    // A 14×14 patch at stride 1: 15×15 positions, centres from pixel 7 (between 6 and 7) to 21; cell value = its index.
+    const map = { patchSize: 14, side: 15, probabilities: Array.from({ length: 225 }, (_, i) => i / 225), min: 0 };
+    const { values, side } = registeredMap(map, 1);
+    assert.equal(side, 56, "half-pixel grid of the 28×28 digit");
+    const at = (pixelY: number, pixelX: number): number => values[Math.round(pixelY * 2) * side + Math.round(pixelX * 2)]!;
+    // Half pixel (13, 13) is pixel 6.5..7: the first patch's centre. Pixel 6.0..6.5 is margin.
+    const cell = (index: number): number => Math.fround(map.probabilities[index]!);
+    assert.equal(at(6.5, 6.5), cell(0));
+    assert.ok(Number.isNaN(at(6, 6)), "margin before the first centre");
+    assert.equal(at(21, 21), cell(224), "the last centre, pixel 21..21.5");
+    assert.ok(Number.isNaN(at(21.5, 21.5)), "margin after the last centre");
+    assert.equal(at(10.5, 7.5), cell(4 * 15 + 1), "row 4, column 1");
+    // A 1×1 patch covers every pixel: no margin.
+    const one = registeredMap({ patchSize: 1, side: 28, probabilities: Array.from({ length: 784 }, () => 0.5), min: 0.5 }, 1);
+    assert.ok(one.values.every((value) => value === 0.5));
+    // In the chart every map tile is the digit's size, at the digit's column.
+    const item = { row: 0, mnistIndex: 0, label: 7, predicted: 7, trueProbability: 0.9, confidence: 0.9, pixels: Array.from({ length: 784 }, () => 0), maps: [map] };
+    const chart = presentOcclusion({ kind: "occlusion", stride: 1, fill: { pixel: 0.5, input: 0.5 }, items: [item as never] }, "x").charts[0]!;
+    const images = (chart.spec as any).layer.filter((layer: any) => layer.mark.type === "image");
+    assert.deepEqual(images.map((layer: any) => [layer.mark.width, layer.mark.height]), [[56, 56]], "digit and map tiles share one size");
+    const xs = images[0].data.values.map((tile: { x: number }) => tile.x);
+    assert.equal(new Set(xs).size, 1, "the map sits exactly under its digit");
+  });
+});

@@ -72,6 +72,29 @@ test("analysis stages: run on a real trained model, write data + charts + findin
   }
   assert.match(report, /\(analyses\/occlusion@simple-adam\.csv\)/, "the occlusion table is linked");
 
+  // Filters as 002 showed them: conv1's 32 filters and conv2's first 32 kernels on input channel 0, 8 to a row,
+  // inline; conv2's every kernel (32 × 32) linked, not shown.
+  const filtersDir = join(workDir, session.lock.stages["filters@simple-adam"]!.artifact, "out");
+  const filterCharts = JSON.parse(await readFile(join(filtersDir, "charts.json"), "utf8")).charts as Array<{ name: string; display?: string; files: { spec: string } }>;
+  assert.deepEqual(filterCharts.map((chart) => [chart.name, chart.display ?? "inline"]), [
+    ["filters-conv1-simple-adam", "inline"],
+    ["filters-conv2-simple-adam", "inline"],
+    ["filters-conv2-all-simple-adam", "link"],
+  ]);
+  const tilesOf = async (file: string) => {
+    const spec = JSON.parse(await readFile(join(filtersDir, file), "utf8"));
+    return spec.layer.filter((layer: any) => layer.mark.type === "image").flatMap((layer: any) => layer.data.values) as Array<{ x: number; y: number }>;
+  };
+  const studyGrid = await tilesOf(filterCharts[1]!.files.spec);
+  assert.equal(studyGrid.length, 32, "the first 32 conv2 kernels");
+  assert.equal(new Set(studyGrid.map((tile) => tile.x)).size, 8, "8 to a row, as 002 plotted them");
+  assert.equal((await tilesOf(filterCharts[2]!.files.spec)).length, 32 * 32, "the full grid has every kernel");
+  assert.match(report, /!\[[^\]]*\]\(charts\/filters-conv2-simple-adam\.svg\)/, "the study's view is inline");
+  assert.ok(!/!\[[^\]]*\]\(charts\/filters-conv2-all-simple-adam\.svg\)/.test(report), "the full grid is not inline");
+  assert.match(report, /every conv2 kernel \(32 × 32\): \[PNG\]\(charts\/filters-conv2-all-simple-adam\.png\) · \[SVG\]\(charts\/filters-conv2-all-simple-adam\.svg\)/, "the full grid is linked");
+  const published = new Set(await readdir(join(workDir, session.lock.stages.report!.artifact, "out/charts")));
+  assert.ok(published.has("filters-conv2-all-simple-adam.png"), "the linked file is beside the report");
+
   const changed = tinyParams();
   changed.analyses.occlusion.patchSizes = [5];
   await writeFile(paramsFile, JSON.stringify(changed));

@@ -39,7 +39,17 @@ export function greyImage(values: ArrayLike<number>, width: number, height: numb
  * must stay square when the chart scales them up, and renderers do not all honour SVG's
  * `image-rendering` (resvg smooths regardless), so the PNG itself carries the blocks.
  */
-export function schemeImage(values: ArrayLike<number>, width: number, height: number, scheme: SchemeName, low: number, high: number, blockSize = 1): string {
+export function schemeImage(
+  values: ArrayLike<number>,
+  width: number,
+  height: number,
+  scheme: SchemeName,
+  low: number,
+  high: number,
+  blockSize = 1,
+  /** The colour of a NaN cell (no value there: e.g. the margin around an occlusion map); default the scheme's start. */
+  missing?: readonly [number, number, number],
+): string {
   const table = lut(scheme);
   const outWidth = width * blockSize;
   const samples = new Uint8Array(outWidth * height * blockSize * 3);
@@ -47,6 +57,10 @@ export function schemeImage(values: ArrayLike<number>, width: number, height: nu
   for (let y = 0; y < height * blockSize; y++) {
     for (let x = 0; x < outWidth; x++) {
       const value = values[Math.floor(y / blockSize) * width + Math.floor(x / blockSize)] ?? low;
+      if (Number.isNaN(value) && missing) {
+        samples.set(missing, (y * outWidth + x) * 3);
+        continue;
+      }
       const index = Math.round(255 * Math.min(1, Math.max(0, (value - low) / span)));
       samples.set(table.subarray(index * 3, index * 3 + 3), (y * outWidth + x) * 3);
     }

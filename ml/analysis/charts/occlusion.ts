@@ -1,16 +1,39 @@
 import type { AnalysisPresentation } from "../stage-io.ts";
-import type { OcclusionResult } from "../types.ts";
+import type { OcclusionMap, OcclusionResult } from "../types.ts";
 import { greyImage, schemeImage } from "./colormap.ts";
 import { confidenceText } from "./digits.ts";
 import { CORRECT_COLOR, type Label, MISTAKE_COLOR, type Tile, tileChartSpec } from "./tile-chart.ts";
 
 const SCALE = 2;
 const TILE = 28 * SCALE;
+/** The margin of a registered map where no patch centre falls: light grey, outside viridis. */
+const MARGIN: readonly [number, number, number] = [225, 225, 225];
 
 /**
- * One row of the test images, then one row of heatmaps per patch size. A heatmap cell is drawn at
- * the centre of the patch it stands for, so it lines up with the digit above it (a map of a 14×14
- * patch covers only the middle 15×15 pixels).
+ * A map registered to its 28×28 digit, on a grid of half pixels (a 14×14 patch's centre falls
+ * between pixels): each half pixel takes the value of the patch centred over it; where no patch
+ * centre falls (the margin of width (patch − stride) / 2) it is NaN, drawn as the margin colour. So
+ * the map tile is the digit's size and every cell sits over the pixels it was measured on.
+ */
+export function registeredMap(map: OcclusionMap, stride: number): { values: Float32Array; side: number } {
+  const side = 28 * SCALE;
+  const values = new Float32Array(side * side).fill(Number.NaN);
+  const offset = (map.patchSize - stride) / 2;
+  for (let y = 0; y < side; y++) {
+    const row = Math.floor(((y + 0.5) / SCALE - offset) / stride);
+    if (row < 0 || row >= map.side) continue;
+    for (let x = 0; x < side; x++) {
+      const column = Math.floor(((x + 0.5) / SCALE - offset) / stride);
+      if (column >= 0 && column < map.side) values[y * side + x] = map.probabilities[row * map.side + column]!;
+    }
+  }
+  return { values, side };
+}
+
+/**
+ * One row of the test images, then one row of heatmaps per patch size, each heatmap registered to
+ * the 28×28 digit above it (same size, cells over the pixels they were measured on, a grey margin
+ * where no patch centre falls: half the patch on each side, 6.5 px for a 14×14 patch).
  */
 function occlusionChart(result: OcclusionResult, experiment: string) {
   const left = 74;
@@ -26,10 +49,8 @@ function occlusionChart(result: OcclusionResult, experiment: string) {
     labels.push({ x: x + TILE / 2, y: 0, text: `${item.label}: ${confidenceText(item.trueProbability)}`, size: 10, color: wrong ? MISTAKE_COLOR : CORRECT_COLOR });
     item.maps.forEach((map, row) => {
       const y = 16 + (row + 1) * rowHeight;
-      // Cell (r, c) covers the stride×stride pixels around the centre of the patch at (r, c)·stride.
-      const offset = ((map.patchSize - result.stride) / 2) * SCALE;
-      const side = map.side * result.stride;
-      tiles.push({ x: x + offset, y: y + offset, width: side * SCALE, height: side * SCALE, image: schemeImage(map.probabilities, map.side, map.side, "viridis", 0, 1, SCALE * result.stride) });
+      const registered = registeredMap(map, result.stride);
+      tiles.push({ x, y, width: TILE, height: TILE, image: schemeImage(registered.values, registered.side, registered.side, "viridis", 0, 1, 1, MARGIN) });
       labels.push({ x: x + TILE / 2, y: y + TILE + 2, text: `min ${map.min.toFixed(2)}`, size: 9, color: "#555" });
     });
   });
@@ -38,7 +59,7 @@ function occlusionChart(result: OcclusionResult, experiment: string) {
   return tileChartSpec({
     title: `${experiment}: occlusion sensitivity`,
     subtitle: [
-      `P(true class) with a grey patch (pixel value ${result.fill.pixel}) at each position, stride ${result.stride}, drawn at the patch's centre; one row per patch size`,
+      `P(true class) with a grey patch (pixel value ${result.fill.pixel}) at each position, stride ${result.stride}, drawn at the patch's centre on the digit's 28×28 grid (light grey: no patch centre there); one row per patch size`,
       "above each digit: its label and P(true class) unoccluded; below each map: the lowest probability",
     ],
     width: left + result.items.length * (TILE + gap),
@@ -64,7 +85,7 @@ export function presentOcclusion(result: OcclusionResult, experiment: string): A
     title: "Occlusion sensitivity",
     method:
       `A square patch set to ${result.fill.pixel} in display space (0 = black, 1 = white, i.e. before the dataset's normalization; mid grey; each network gets it through its own normalization), ` +
-      `is slid over each image with stride ${result.stride} (every position where it fits), all positions of an image in batches; each heatmap cell is the softmax probability of the true class with the patch there, drawn at the patch's centre. ` +
+      `is slid over each image with stride ${result.stride} (every position where it fits), all positions of an image in batches; each heatmap cell is the softmax probability of the true class with the patch there, drawn at the patch's centre on the digit's own 28×28 grid (the map is registered to the digit above it; a light grey margin where no patch centre falls). ` +
       `The images are the first ${result.items.length} of the test set, as 002 took the first batch of its test loader with the same value (0.5 on unnormalized inputs) and sizes 1, 3, 5, 7 and 14.`,
     sentences,
     charts: [{ name: `occlusion-${experiment}`, title: `${experiment}: occlusion sensitivity`, scope: "experiment", experiment, spec: occlusionChart(result, experiment) }],
