@@ -44,8 +44,8 @@ if (!values.only || values.only === "engine") {
   for (const [phase, seconds] of Object.entries(engine.phases)) console.log(`    ${phase.padEnd(96)} ${Number.isNaN(seconds) ? "-" : `${(seconds * 1000).toFixed(0)} ms`}`);
 }
 if (!values.only || values.only === "training") {
-  const images = Number(values.images ?? 3200);
-  const epochs = Number(values.epochs ?? 3);
+  const images = values.images === undefined ? undefined : Number(values.images); // default: per architecture (training.ts)
+  const epochs = Number(values.epochs ?? 4);
   const threadCounts = (values.threads ?? [...new Set([1, availableParallelism()])].join(",")).split(",").map(Number);
   const training: TrainingBench[] = [];
   for (const threads of threadCounts) training.push(await benchTraining(images, epochs, threads, values.arch?.split(",")));

@@ -8,7 +8,9 @@ import type { Architecture, ExperimentSpec } from "./training-types.ts";
  * Training throughput (images/s) of each architecture, ours against PyTorch's on the same machine
  * in the same run: epochs over the first `images` real MNIST training images at the study's batch
  * size, Adam, measured by each training loop itself. The first epoch is warm-up (XNNPACK creates
- * its operators, V8 compiles; PyTorch allocates); the figure is the median of the later epochs.
+ * its operators, V8 compiles and tiers up; PyTorch allocates); the figure is the median of the
+ * later epochs. By default an epoch has as many images as make it last a second or more
+ * (`CASES`): a shorter one measures little but noise.
  * Per thread count and architecture, ours runs in a child process (a backend initialises once per
  * process) and PyTorch right after it (training_pytorch.py, the same networks, batch sizes and
  * optimizer), so the two are minutes apart at most and a ratio is taken under one machine state.
@@ -36,12 +38,12 @@ export interface TrainingBench {
   rows: TrainingBenchRow[];
 }
 
-export const CASES: ReadonlyArray<{ arch: Architecture; batchSize: number }> = [
-  { arch: "simple", batchSize: 64 },
-  { arch: "lenet", batchSize: 64 },
-  { arch: "textbook", batchSize: 64 },
-  { arch: "cnn9", batchSize: 128 },
-  { arch: "conv1", batchSize: 32 },
+export const CASES: ReadonlyArray<{ arch: Architecture; batchSize: number; images: number }> = [
+  { arch: "simple", batchSize: 64, images: 3200 },
+  { arch: "lenet", batchSize: 64, images: 3200 },
+  { arch: "textbook", batchSize: 64, images: 3200 },
+  { arch: "cnn9", batchSize: 128, images: 6400 },
+  { arch: "conv1", batchSize: 32, images: 25600 },
 ];
 
 const SELF = fileURLToPath(import.meta.url);
@@ -65,23 +67,24 @@ const medianAfterWarmUp = (rates: number[]): number => {
   return [...measured].sort((a, b) => a - b)[Math.floor(measured.length / 2)] ?? 0;
 };
 
-/** One thread count: per architecture, ours in a child process, then PyTorch. */
-export async function benchTraining(images: number, epochs: number, threads: number, only?: readonly string[]): Promise<TrainingBench> {
+/** One thread count: per architecture, ours in a child process, then PyTorch; `images` per epoch overrides CASES'. */
+export async function benchTraining(images: number | undefined, epochs: number, threads: number, only?: readonly string[]): Promise<TrainingBench> {
   // zx: arguments quoted for us, and a failure reports the exit code and the child's stderr.
   const { $ } = await import("zx/core");
   const torchPython = findTorchPython();
   let torchVersion = "";
   const rows: TrainingBenchRow[] = [];
   let ours: Omit<TrainingBench, "rows" | "pytorch" | "threads"> | undefined;
-  for (const { arch } of CASES) {
+  for (const { arch, images: archImages } of CASES) {
     if (only !== undefined && only.length > 0 && !only.includes(arch)) continue;
-    const { stdout } = await $({ env: { ...process.env, PIPELINE_STAGE_THREADS: String(threads) }, quiet: true })`${process.execPath} --import tsx ${SELF} ${images} ${epochs} ${arch}`;
+    const count = images ?? archImages;
+    const { stdout } = await $({ env: { ...process.env, PIPELINE_STAGE_THREADS: String(threads) }, quiet: true })`${process.execPath} --import tsx ${SELF} ${count} ${epochs} ${arch}`;
     const child = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as Omit<TrainingBench, "pytorch" | "threads">;
     ours = child;
     const row = child.rows[0]!;
     if ("python" in torchPython) {
       const data = mnistDir();
-      const { stdout: out } = await $({ quiet: true })`${torchPython.python} ${PYTORCH_SCRIPT} ${join(data, "train-images-idx3-ubyte")} ${join(data, "train-labels-idx1-ubyte")} --images ${images} --epochs ${epochs} --threads ${threads} --arch ${arch}`;
+      const { stdout: out } = await $({ quiet: true })`${torchPython.python} ${PYTORCH_SCRIPT} ${join(data, "train-images-idx3-ubyte")} ${join(data, "train-labels-idx1-ubyte")} --images ${count} --epochs ${epochs} --threads ${threads} --arch ${arch}`;
       const torch = JSON.parse(out.trim().split("\n").at(-1) ?? "") as { torch: string; rows: Array<{ epochs: number[] }> };
       torchVersion = torch.torch;
       const rates = torch.rows[0]!.epochs;

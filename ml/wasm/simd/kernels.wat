@@ -1,6 +1,7 @@
 ;; Hand-written kernels for training on the tfjs wasm backend: convolutions and Dense products
-;; register-blocked for 128-bit SIMD (XNNPACK's reach about half the multiply-add ceiling on these
-;; shapes, and it repacks a fresh weight every step), MaxPoolGrad in one pass, fused optimizer
+;; register-blocked for 128-bit SIMD, Winograd's 3×3 and 5×5 convolutions on top of them (XNNPACK's
+;; run well below the multiply-add ceiling on these shapes, and it repacks a fresh weight every
+;; step: `npm run bench -- --only kernels` compares them), MaxPoolGrad in one pass, fused optimizer
 ;; updates. They run on the backend's own heap: the memory is imported, and every pointer is a byte
 ;; offset of a tensor there. Built by build.ts for a plain or a shared memory (the threaded
 ;; backend's; a wasm import must say which) and with each multiply-add variant (MADD, see build.ts).
