@@ -174,14 +174,16 @@ export class QueueRunner implements StageRunner {
       return sorted.length === 0 ? 0 : sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
     };
     const workers = new Set(this.timings.map((timing) => timing.worker)).size;
-    const overheads = ran.map((timing) => timing.totalSeconds - timing.runSeconds);
+    // Waiting for a free worker is the schedule's doing, not overhead: it is reported apart.
+    const overheads = ran.map((timing) => timing.totalSeconds - timing.runSeconds - timing.queuedSeconds);
     const reused = this.timings.length - ran.length;
+    const seconds = (values: number[]): string => `${median(values).toFixed(2)}s`;
     return (
       `queue: ${this.timings.length} job${this.timings.length === 1 ? "" : "s"} on ${workers} worker${workers === 1 ? "" : "s"}` +
       (reused ? ` (${reused} already in the remote)` : "") +
       (ran.length
-        ? `; median per stage: ${median(overheads).toFixed(2)}s around the run (queued ${median(ran.map((t) => t.queuedSeconds)).toFixed(2)}s, ` +
-          `pull ${median(ran.map((t) => t.pullSeconds)).toFixed(2)}s, push ${median(ran.map((t) => t.pushSeconds)).toFixed(2)}s, fetch back ${median(ran.map((t) => t.fetchSeconds)).toFixed(2)}s)`
+        ? `; median per stage: ${seconds(overheads)} around the run (pull ${seconds(ran.map((t) => t.pullSeconds))}, push ${seconds(ran.map((t) => t.pushSeconds))}, ` +
+          `fetch back ${seconds(ran.map((t) => t.fetchSeconds))}), ${seconds(ran.map((t) => t.queuedSeconds))} waiting for a free worker`
         : "")
     );
   }
