@@ -32,15 +32,15 @@ test("the schedule: one worker sums the work, many workers reach the critical pa
   assert.equal(estimateWallTime(graph, ["c", "d"], (name) => seconds[name]!, 2).seconds, 2);
 });
 
-/** The toy project with real waits: three counts of 1.2 s each beside a 2.5 s side branch. */
+/** The toy project with real waits: three counts of 2 s each beside a 4 s side branch. */
 async function sleepyToy(): Promise<ToyRig> {
   const rig = await ToyRig.create();
   await rig.editFile("stages/count.ts", (text) =>
-    text.replace('logInvocation(context.name, "start");', 'logInvocation(context.name, "start");\n    await new Promise((resolve) => setTimeout(resolve, 1200));'),
+    text.replace('logInvocation(context.name, "start");', 'logInvocation(context.name, "start");\n    await new Promise((resolve) => setTimeout(resolve, 2000));'),
   );
   await rig.editParams((params) => {
     params.items = ["at", "the", "cat"];
-    params.side.sleepMs = 2500;
+    params.side.sleepMs = 4000;
   });
   return rig;
 }
