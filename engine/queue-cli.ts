@@ -58,11 +58,13 @@ export async function workerCommand(
     execution,
     log,
   });
-  await new Promise<void>((resolve) => {
+  const outcome = await new Promise<"stopped" | "gave up">((resolve) => {
     const onSignal = (): void => void worker.stop().then(resolve);
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
+  // Redis clients that could not close keep reconnecting: nothing is left to do here, so leave.
+  if (outcome === "gave up") process.exit(1);
   return 0;
 }
 

@@ -49,8 +49,8 @@ export interface WorkerOptions {
 
 /** Progress updates per job go to Redis at most this often (training reports every batch). */
 const PROGRESS_INTERVAL_MS = 1000;
-/** After the drain, stopped stages get this long to be handed back before the worker quits anyway. */
-const HAND_BACK_GRACE_MS = 15_000;
+/** After the drain, stopped stages get this long to be handed back (and connections to close) before the worker quits anyway. */
+const CLOSE_GRACE_MS = 10_000;
 
 export class StageWorker {
   readonly #active = new Map<string, AbortController>();
@@ -60,7 +60,7 @@ export class StageWorker {
   readonly #projectModule: string;
   readonly #execution: Readonly<Record<string, string>>;
   #worker!: Worker<StageJob, QueueResult>;
-  #closing: Promise<void> | undefined;
+  #stopping: Promise<"stopped" | "gave up"> | undefined;
   #handingBack = false;
   #lastError = "";
 
@@ -109,11 +109,16 @@ export class StageWorker {
     return self;
   }
 
-  /** SIGTERM/SIGINT: the first drains, a second hands running stages back at once. Resolves once stopped. */
-  stop(): Promise<void> {
-    if (this.#closing) {
+  /**
+   * SIGTERM/SIGINT: the first drains, a second hands running stages back at once. Resolves "stopped",
+   * or "gave up" when closing did not finish in time (Redis gone: BullMQ waits for it to close its
+   * connections); the caller then exits anyway, and a job still held returns to the queue through
+   * BullMQ's stalled-job check.
+   */
+  stop(): Promise<"stopped" | "gave up"> {
+    if (this.#stopping) {
       this.#handBack("a second signal");
-      return this.#closing;
+      return this.#stopping;
     }
     const running = this.#active.size;
     this.options.log(
@@ -122,13 +127,22 @@ export class StageWorker {
         : `worker ${this.name}: stopping: no new jobs; ${running} running stage${running === 1 ? "" : "s"} get ${this.options.drainTimeoutSeconds}s to finish, then go back to the queue (signal again to hand them back now)`,
     );
     const drain = setTimeout(() => this.#handBack(`the ${this.options.drainTimeoutSeconds}s drain timeout`), this.options.drainTimeoutSeconds * 1000);
-    const giveUp = setTimeout(() => void this.#worker.close(true), this.options.drainTimeoutSeconds * 1000 + HAND_BACK_GRACE_MS);
-    this.#closing = this.#worker.close().finally(() => {
+    let giveUp: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<"gave up">((resolve) => {
+      giveUp = setTimeout(() => resolve("gave up"), (running > 0 ? this.options.drainTimeoutSeconds * 1000 : 0) + CLOSE_GRACE_MS);
+    });
+    const closed = this.#worker.close().then(() => "stopped" as const);
+    this.#stopping = Promise.race([closed, gaveUp]).then((outcome) => {
       clearTimeout(drain);
       clearTimeout(giveUp);
-      this.options.log(`worker ${this.name}: stopped`);
+      this.options.log(
+        outcome === "stopped"
+          ? `worker ${this.name}: stopped`
+          : `worker ${this.name}: Redis at ${this.options.address.url} did not let the worker close cleanly (${this.#lastError || "no answer"}); stopping anyway`,
+      );
+      return outcome;
     });
-    return this.#closing;
+    return this.#stopping;
   }
 
   #handBack(why: string): void {
