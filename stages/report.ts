@@ -1,11 +1,11 @@
 import { formatPath } from "../engine/index.ts";
 import { defineStage, type StageContext } from "../engine/index.ts";
-import type { EvaluationConfig, ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
+import type { DatasetConfig, EvaluationConfig, ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
 import type { ExperimentMeta } from "../ml/report/results.ts";
 import { byStageName, experimentIds } from "./experiment-inputs.ts";
 import { declaredRuns, runsOf, seedParams } from "./replicates.ts";
 import { ANALYSIS_KINDS, type ProjectParams, analysisStageNames } from "./analysis-params.ts";
-import { experimentPath } from "./params.ts";
+import { datasetsInUse, experimentPath } from "./params.ts";
 
 /**
  * The comparison report: report.md (with the charts copied beside it), metrics.csv, metrics.json,
@@ -27,7 +27,11 @@ export const report = defineStage<ProjectParams>({
       "comparison-charts",
       ...analysisStageNames(params),
     ]),
-  params: (params) => experimentIds(params).flatMap((id) => [...SECTIONS.map((section) => experimentPath(id, section)), datasetPath(id), ...seedParams(id)]),
+  // The datasets' preparation too: a subset profile's report says so and gives no verdicts.
+  params: (params) => [
+    ...experimentIds(params).flatMap((id) => [...SECTIONS.map((section) => experimentPath(id, section)), datasetPath(id), ...seedParams(id)]),
+    ...datasetsInUse(params).map(datasetConfigPath),
+  ],
   async run(context) {
     const { buildReport } = await import("../ml/report/build-report.ts");
     const experiments = declaredRuns(context);
@@ -56,6 +60,10 @@ function datasetPath(id: string): string {
   return formatPath(["experiments", id, "dataset"]);
 }
 
+export function datasetConfigPath(name: string): string {
+  return formatPath(["datasets", name]);
+}
+
 function meta(context: StageContext, id: string): ExperimentMeta {
   return {
     id,
@@ -67,5 +75,6 @@ function meta(context: StageContext, id: string): ExperimentMeta {
     optimizer: context.param<OptimizerConfig>(experimentPath(id, "optimizer")),
     training: context.param<TrainingConfig>(experimentPath(id, "training")),
     evaluation: context.param<EvaluationConfig>(experimentPath(id, "evaluation")),
+    datasetConfig: context.param<DatasetConfig>(datasetConfigPath(context.param<string>(datasetPath(id)))),
   };
 }

@@ -1,7 +1,8 @@
-import { defineForeach, defineStage } from "../engine/index.ts";
+import { defineForeach, defineStage, formatPath } from "../engine/index.ts";
+import type { DatasetConfig } from "../ml/config.ts";
 import type { ExperimentMeta } from "../ml/report/results.ts";
 import { byStageName, experimentIds } from "./experiment-inputs.ts";
-import { experimentPath, type Params } from "./params.ts";
+import { datasetsInUse, experimentPath, type Params } from "./params.ts";
 import { declaredRuns, firstRun, runsOf, seedParams } from "./replicates.ts";
 
 /**
@@ -29,13 +30,19 @@ export const charts = defineForeach<Params>({
 });
 
 const COMPARISON_PARAMS = ["study", "reference"] as const;
+const datasetOf = (id: string): string => formatPath(["experiments", id, "dataset"]);
+const datasetConfig = (name: string): string => formatPath(["datasets", name]);
 
 export const comparisonCharts = defineStage<Params>({
   name: "comparison-charts",
   module: import.meta.url,
   // Every seed's train and evaluate stage, each role named after its stage.
   inputs: (params) => byStageName(experimentIds(params).flatMap((id) => runsOf(params, id).flatMap((run) => [run.train, run.evaluate]))),
-  params: (params) => experimentIds(params).flatMap((id) => [...COMPARISON_PARAMS.map((section) => experimentPath(id, section)), ...seedParams(id)]),
+  // Each dataset's preparation too: a subset profile's charts draw no published values to compare with.
+  params: (params) => [
+    ...experimentIds(params).flatMap((id) => [...COMPARISON_PARAMS.map((section) => experimentPath(id, section)), datasetOf(id), ...seedParams(id)]),
+    ...datasetsInUse(params).map(datasetConfig),
+  ],
   async run(context) {
     const { buildComparisonCharts } = await import("../ml/report/build-charts.ts");
     const sources = declaredRuns(context).map(({ id, runs }) => ({
@@ -43,6 +50,7 @@ export const comparisonCharts = defineStage<Params>({
         id,
         study: context.param<string>(experimentPath(id, "study")),
         reference: context.param<ExperimentMeta["reference"]>(experimentPath(id, "reference")),
+        datasetConfig: context.param<DatasetConfig>(datasetConfig(context.param<string>(datasetOf(id)))),
       },
       runs: runs.map((run) => ({
         seed: run.seed,

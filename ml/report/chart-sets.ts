@@ -40,16 +40,24 @@ export function experimentCharts(id: string, metrics: EvaluationReport): ChartDe
   return [{ name: confusionChartName(id), title: `Confusion matrix of ${id} on the test set`, scope: "experiment", experiment: id, spec: confusionMatrixSpec(id, metrics) }];
 }
 
+/** Trained or tested on a subset of MNIST (quick / CI profiles): nothing to compare with the studies' full-data values. */
+function isSubset(result: ExperimentResults): boolean {
+  const dataset = result.meta.datasetConfig;
+  return dataset !== undefined && (dataset.trainSubset !== null || dataset.testSubset !== null);
+}
+
 function accuracyRow(result: ExperimentResults & { id: string; study: string }): AccuracyRow {
   const accuracies = result.seeds.map((seed) => seed.metrics.accuracy);
+  const comparable = !isSubset(result);
   return {
     id: result.id,
     study: result.study,
     accuracy: accuracies.reduce((sum, value) => sum + value, 0) / accuracies.length,
     seeds: result.seeds.map((seed) => ({ seed: seed.seed, accuracy: seed.metrics.accuracy })),
     prediction: accuracyPredictionInterval(accuracies),
-    reference: result.meta.reference.accuracy,
-    target: result.meta.reference.target ?? null,
+    reference: comparable ? result.meta.reference.accuracy : null,
+    target: comparable ? (result.meta.reference.target ?? null) : null,
+    subset: !comparable,
   };
 }
 
@@ -64,7 +72,7 @@ export function comparisonCharts(results: readonly ExperimentResults[]): ChartDe
       id: result.id,
       histories: result.seeds.map((seed) => seed.trained.history),
       // The studies' values were measured on the full test set: a subset profile's curves are not comparable with them.
-      printed: result.metrics.count === FULL_TEST_SET ? printedPoints(result.id, result.trained.history.length) : [],
+      printed: result.metrics.count === FULL_TEST_SET && !isSubset(result) ? printedPoints(result.id, result.trained.history.length) : [],
     }));
     const stem = `study-${fileStem(study)}`;
     charts.push(
@@ -72,7 +80,7 @@ export function comparisonCharts(results: readonly ExperimentResults[]): ChartDe
       { name: `${stem}-accuracy`, title: `Study ${study}: accuracy per epoch`, scope: "study", study, spec: accuracyCurvesSpec(study, series, colors) },
     );
     // Every seed of every row against the published value (rows without one are named, not drawn).
-    if (!members.some((result) => result.meta.reference.accuracy !== null)) continue;
+    if (!members.some((result) => result.meta.reference.accuracy !== null && !isSubset(result))) continue;
     charts.push({
       name: `${stem}-seeds`,
       title: `Study ${study}: every seed against the published value`,

@@ -20,6 +20,8 @@ export interface AccuracyRow {
   reference: number | null;
   /** A threshold to reach (004's 99.5%), 0..1: drawn as a target, never as a published value. */
   target?: number | null;
+  /** Trained or tested on a subset of MNIST: not compared with the studies' full-data values. */
+  subset?: boolean;
 }
 
 export interface AccuracyChartOptions {
@@ -70,7 +72,9 @@ export function testAccuracySpec(rows: readonly AccuracyRow[], options: Accuracy
           ? `${percent(row.accuracy)} vs ${percent(row.reference)} (${signedPoints(delta!)}; ${nLabel(row)})`
           : target !== null
             ? `${percent(row.accuracy)} (${nLabel(row)}; target ${percent(target, 1)}, not a published value)`
-            : `${percent(row.accuracy)} (${nLabel(row)}; no published value)`,
+            : row.subset
+              ? `${percent(row.accuracy)} (${nLabel(row)}; subset run, not compared)`
+              : `${percent(row.accuracy)} (${nLabel(row)}; no published value)`,
     };
   });
   const y = { field: "experiment", type: "nominal", title: null, sort: sorted.map((row) => row.id) } as const;

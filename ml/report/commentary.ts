@@ -32,7 +32,8 @@ const code = (id: string): string => `\`${id}\``;
 const withDelta = (row: ExperimentRow): string => `${code(row.id)} ${signedPoints(row.deltaPoints!)} points (n = ${row.n})`;
 
 function reproductionSentences(rows: readonly ExperimentRow[]): string[] {
-  const withReference = rows.filter((row) => row.referenceAccuracy !== null);
+  // Subset runs (quick / CI profiles) are not comparable with the published full-data values.
+  const withReference = rows.filter((row) => row.referenceAccuracy !== null && row.verdict !== "subset");
   if (withReference.length === 0) return [];
   const of = (verdict: ExperimentRow["verdict"]) => withReference.filter((row) => row.verdict === verdict);
   const replicated = withReference.filter((row) => row.verdict !== "single run");
@@ -58,7 +59,7 @@ function reproductionSentences(rows: readonly ExperimentRow[]): string[] {
 /** Rows with a target (004's 99.5%): a threshold, judged on its own and never counted as a reproduction. */
 function challengeSentences(rows: readonly ExperimentRow[]): string[] {
   return rows
-    .filter((row) => row.targetAccuracy !== null)
+    .filter((row) => row.targetAccuracy !== null && row.challenge !== null)
     .map((row) => {
       const target = row.targetAccuracy!;
       const test = judgeChallenge(row.seedAccuracies, target);
@@ -121,7 +122,8 @@ export function buildCommentary(inputs: readonly CommentaryInput[]): Commentary 
     overall.push(sentence);
     byStudy.ours?.push(sentence);
   }
-  const smallest = Math.min(...rows.map((row) => row.testImages));
+  // Rows of a declared subset get no verdict at all (the notice at the top says so); others tested on fewer images are flagged here.
+  const smallest = Math.min(...rows.filter((row) => row.subset === null).map((row) => row.testImages));
   if (smallest < FULL_TEST_SET) {
     overall.push(
       `Some experiments were evaluated on only ${smallest.toLocaleString("en-US")} test images (not the full 10,000 the published values were measured on): their comparison with the published values is coarser than the intervals suggest.`,

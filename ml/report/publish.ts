@@ -217,6 +217,16 @@ export function stampReport(markdown: string, provenance: Provenance): string {
   return markdown.slice(0, begin) + provenanceBlock(provenance) + markdown.slice(end + PROVENANCE_END.length);
 }
 
+/** report.md stamped with its provenance and its slots filled: params file, draft banner, Δ since the last committed report (publish-checks.ts). */
+async function stampAndFill(markdown: string, provenance: Provenance, reportOutDir: string, options: PublishOptions): Promise<string> {
+  const stamped = stampReport(markdown, provenance);
+  const lockFile = options.lockFile ?? join(workDirOf(reportOutDir), provenance.lockFile);
+  const { publishSlotValues } = await import("./publish-checks.ts");
+  const { fillSlots } = await import("./publish-slots.ts");
+  const values = await publishSlotValues(stamped, { lockFile, gitDir: options.gitDir ?? workDirOf(reportOutDir), codeRoot: options.codeRoot ?? PROJECT_ROOT });
+  return fillSlots(stamped, values);
+}
+
 /**
  * Copies report.md and report.html (stamped), metrics.csv, metrics.json, charts/ and analyses/ from the report stage's output
  * folder into `reportsDir`. Other files there (e.g. bench.json) are left alone; charts/ is
@@ -229,7 +239,7 @@ export async function publishReport(reportOutDir: string, reportsDir: string, op
   const files: string[] = [];
   for (const file of PUBLISHED) {
     const content = await readFile(join(reportOutDir, file));
-    await writeFile(join(reportsDir, file), file === "report.md" ? stampReport(content.toString("utf8"), provenance) : content);
+    await writeFile(join(reportsDir, file), file === "report.md" ? await stampAndFill(content.toString("utf8"), provenance, reportOutDir, options) : content);
     files.push(file);
   }
   const html = await readFile(join(reportOutDir, HTML_REPORT), "utf8").catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? null : Promise.reject(error)));

@@ -12,6 +12,8 @@ import { formatSeconds } from "./format.ts";
 import { code, chartBlock, type ReportInput } from "./report-parts.ts";
 import { integer } from "./markdown.ts";
 import { PROVENANCE_PLACEHOLDER } from "./provenance.ts";
+import { profileNotice } from "./profile-notice.ts";
+import { DRAFT_SLOT, slot } from "./publish-slots.ts";
 import { conditionsRange, timedRows } from "./run-conditions.ts";
 import { seedsParagraph, summarySection } from "./summary-section.ts";
 import { studySections } from "./study-section.ts";
@@ -56,7 +58,10 @@ export function renderReport(input: ReportInput): string {
   };
 
   push("# MNIST CNN reproductions: results");
+  // Empty unless publishing finds the working tree differs from its commit (publish-checks.ts).
+  push(slot(DRAFT_SLOT, ""));
   push(PROVENANCE_PLACEHOLDER);
+  for (const block of profileNotice(rows)) push(block);
   const runs = rows.reduce((sum, row) => sum + row.n, 0);
   push(
     `${rows.length} experiment${rows.length === 1 ? "" : "s"} from ${studies.length} stud${studies.length === 1 ? "y" : "ies"} (${studies.join(", ")}), ` +

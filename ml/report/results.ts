@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunRecord } from "../../engine/index.ts";
-import type { EvaluationConfig, ModelConfig, OptimizerConfig, TrainingConfig } from "../config.ts";
+import type { DatasetConfig, EvaluationConfig, ModelConfig, OptimizerConfig, TrainingConfig } from "../config.ts";
 import type { EvaluationMetrics, EvaluationReport } from "../evaluate.ts";
 import type { ModelSummary } from "../models.ts";
 import type { TrainedHistory } from "../train.ts";
@@ -28,6 +28,8 @@ export interface ExperimentMeta {
   training?: TrainingConfig;
   /** How it was evaluated (BatchNorm mode, per-epoch test pass); absent = not declared. */
   evaluation?: EvaluationConfig;
+  /** Its dataset's preparation (subsets, validation split); absent = not declared. */
+  datasetConfig?: DatasetConfig;
 }
 
 /** metrics.json as an evaluate stage wrote it; the mode fields are absent in results made before modes existed (= eval mode). */

@@ -79,6 +79,12 @@ export interface ExperimentRow {
   predictionLow: number | null;
   predictionHigh: number | null;
   verdict: Verdict;
+  /**
+   * Trained or tested on a subset of MNIST (a quick or CI profile): its numbers are not comparable
+   * with the studies' full-data values, so the row gets no verdict ("subset") and no challenge answer.
+   * null: the full 60,000 / 10,000 images.
+   */
+  subset: { trainImages: number | null; testImages: number | null } | null;
   /** A threshold to reach (004's 99.5%), not a published measurement: never a reproduction verdict; null for other rows. */
   targetAccuracy: number | null;
   /** Whether the seeds reach the target, judged on the mean's one-sided 95% lower bound; null without a target. */
@@ -116,7 +122,9 @@ export function experimentRow(result: ExperimentResults): ExperimentRow {
   const accuracies = seeds.map((seed) => seed.metrics.accuracy);
   const summary = summarize(accuracies);
   const reference = meta.reference.accuracy;
-  const judged = reference === null ? null : judgeAgainstPublished(accuracies, reference);
+  const dataset = meta.datasetConfig;
+  const subset = dataset && (dataset.trainSubset !== null || dataset.testSubset !== null) ? { trainImages: dataset.trainSubset, testImages: dataset.testSubset } : null;
+  const judged = reference === null || subset !== null ? null : judgeAgainstPublished(accuracies, reference);
   const runs = seeds.flatMap((seed) => (seed.run ? [seed.run] : []));
   const lasts = seeds.map((seed) => seed.trained.history.at(-1));
   const otherMode = seeds.flatMap((seed) => (seed.metrics.otherMode ? [seed.metrics.otherMode.accuracy] : []));
@@ -154,11 +162,12 @@ export function experimentRow(result: ExperimentResults): ExperimentRow {
     referenceAccuracy: reference,
     referenceNote: meta.reference.note ?? null,
     deltaPoints: judged === null ? null : judged.difference * 100,
+    subset,
     predictionLow: judged !== null && "interval" in judged ? judged.interval.low : null,
     predictionHigh: judged !== null && "interval" in judged ? judged.interval.high : null,
-    verdict: judged === null ? "no reference" : judged.verdict,
+    verdict: subset !== null && reference !== null ? "subset" : judged === null ? "no reference" : judged.verdict,
     targetAccuracy: meta.reference.target ?? null,
-    challenge: meta.reference.target === undefined ? null : judgeChallenge(accuracies, meta.reference.target),
+    challenge: meta.reference.target === undefined || subset !== null ? null : judgeChallenge(accuracies, meta.reference.target),
     trainingSeconds: meanOf(runs.map((run) => run.measurements.trainingSeconds)),
     trainingSecondsTotal: runs.length === 0 ? null : runs.reduce((sum, run) => sum + run.measurements.trainingSeconds, 0),
     imagesPerSecond: meanOf(runs.map((run) => run.measurements.imagesPerSecond)),

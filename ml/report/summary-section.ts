@@ -7,6 +7,7 @@ import { meanSd, percent } from "./format.ts";
 import { table } from "./markdown.ts";
 import { chartBlock, code, delta, reference, type ReportInput } from "./report-parts.ts";
 import type { ExperimentRow } from "./rows.ts";
+import { DELTA_BASE_SLOT, deltaSlot, slot } from "./publish-slots.ts";
 
 /** A target row (004's 99.5%) is answered on the mean's lower bound, never "matches" a threshold. */
 function challengeLabel(row: ExperimentRow): string | null {
@@ -33,6 +34,8 @@ function verdictLabel(row: ExperimentRow): string {
       return "— single run (difference only)";
     case "no reference":
       return "— no published value";
+    case "subset":
+      return "— subset run: no verdict";
   }
 }
 
@@ -44,9 +47,19 @@ function predictionCell(row: ExperimentRow): string {
 
 function summaryTable(rows: readonly ExperimentRow[]): string {
   return table(
-    ["experiment", "study", "test accuracy, mean ± SD (n)", "published", "Δ mean (points)", "95% prediction interval, one more run", "verdict"],
-    rows.map((row) => [code(row.id), row.study, meanSd(row), row.targetAccuracy === null ? reference(row) : `target ${percent(row.targetAccuracy, 1)}`, delta(row), predictionCell(row), verdictLabel(row)]),
-    ["left", "left", "right", "right", "right", "right", "left"],
+    ["experiment", "study", "test accuracy, mean ± SD (n)", "published", "Δ mean (points)", "95% prediction interval, one more run", "verdict", "Δ since last committed report"],
+    rows.map((row) => [
+      code(row.id),
+      row.study,
+      meanSd(row),
+      row.targetAccuracy === null ? reference(row) : `target ${percent(row.targetAccuracy, 1)}`,
+      delta(row),
+      predictionCell(row),
+      verdictLabel(row),
+      // Filled when the report is published, from the lock files' history (publish-checks.ts).
+      slot(deltaSlot(row.id), "—"),
+    ]),
+    ["left", "left", "right", "right", "right", "right", "left", "right"],
   );
 }
 
@@ -73,6 +86,7 @@ export function summarySection(input: ReportInput): string[] {
     "## Summary",
     input.commentary.overall.map((sentence) => `- ${sentence}`).join("\n"),
     summaryTable(input.rows),
+    `<sub>Δ since last committed report: ${slot(DELTA_BASE_SLOT, "filled in when the report is published")}.</sub>`,
     verdictParagraph(),
     ...input.charts.filter((chart) => chart.scope === "all").map(chartBlock),
   ];

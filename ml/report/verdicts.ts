@@ -6,8 +6,12 @@
  */
 import { compareToPublished, predictionInterval, summarize, thresholdTest, type Interval, type PublishedComparison, type ThresholdTest } from "../statistics.ts";
 
-/** "consistent": the published value lies inside our prediction interval; "single run": n = 1, no verdict. */
-export type Verdict = "consistent" | "above" | "below" | "single run" | "no reference";
+/**
+ * "consistent": the published value lies inside our prediction interval; "single run": n = 1, no
+ * verdict; "subset": trained or tested on a subset of MNIST (quick / CI profiles), not comparable
+ * with the published full-data value, no verdict.
+ */
+export type Verdict = "consistent" | "above" | "below" | "single run" | "no reference" | "subset";
 
 /** 0.01 points of accuracy: the interval's half-width when every seed scored the same. */
 export const ACCURACY_RESOLUTION = 0.0001;

@@ -88,13 +88,19 @@ async function runRecord(stage: string): Promise<RunRecord> {
   return stored.run;
 }
 
-async function loadResults(options: { withRecords: boolean }): Promise<ExperimentResults[]> {
+/** withDatasets: with the datasets' declared preparation (a subset here), as the chart stage reads them; without, as if full data. */
+async function loadResults(options: { withRecords: boolean; withDatasets?: boolean }): Promise<ExperimentResults[]> {
   const params = tinyParams();
   return Promise.all(
     IDS.map(async (id) =>
       loadExperimentResults(
         {
-          meta: { id, study: params.experiments[id].study, reference: params.experiments[id].reference },
+          meta: {
+            id,
+            study: params.experiments[id].study,
+            reference: params.experiments[id].reference,
+            ...(options.withDatasets ? { datasetConfig: params.datasets[params.experiments[id].dataset] } : {}),
+          },
           runs: await Promise.all(
             SEEDS[id]!.map(async (seed) => ({
               seed,
@@ -155,9 +161,17 @@ test("report.md covers every experiment, links only files that exist, and leaves
   );
   assert.ok(!/no effect/i.test(markdown), "never reads a non-detection as no effect");
   assert.match(markdown, /## What changes what\n\nPairs of experiments that differ in one setting only/);
-  // Rows: mean ± SD (n), each seed's accuracy, the prediction interval and a verdict with its n; one seed: a difference only.
-  assert.match(markdown, /\| `lenet` \| 003 \| [\d.]+% ± [\d.]+ \(n = 2\) \| 98\.11% \| [+−±][\d.]+ \| [\d.]+% – [\d.]+% \| (✅ consistent|✅ above|❌ below) \(n = 2\) \|/);
-  assert.match(markdown, /\| `conv1-sgd` \| 001 \| [\d.]+% \(n = 1\) \| 93\.90% \| [+−±][\d.]+ \| — \| — single run \(difference only\) \|/);
+  // Rows: mean ± SD (n), each seed's accuracy. The rig trains on subsets (600 / 200 images), so no row gets a verdict
+  // against the studies' full-data values (the verdicts themselves are tested on hand-made rows below), and the Δ
+  // since the last committed report waits for publishing.
+  assert.match(markdown, /\| `lenet` \| 003 \| [\d.]+% ± [\d.]+ \(n = 2\) \| 98\.11% \| — \| — \| — subset run: no verdict \| <!--slot:delta:lenet-->—<!--\/slot--> \|/);
+  assert.match(markdown, /\| `conv1-sgd` \| 001 \| [\d.]+% \(n = 1\) \| 93\.90% \| — \| — \| — subset run: no verdict \| <!--slot:delta:conv1-sgd-->—<!--\/slot--> \|/);
+  assert.ok(!/✅|❌|consistent \(n|Rows with several seeds: the published value/.test(markdown), "no verdict and no reproduction count anywhere");
+  // The notice at the top: what the runs trained on, no verdict, and a slot for the params file.
+  assert.match(
+    markdown,
+    /^# MNIST CNN reproductions: results\n\n<!--slot:draft--><!--\/slot-->\n\n<!-- provenance:begin -->[\s\S]*?<!-- provenance:end -->\n\n> \*\*Subset profile, not a reproduction\.\*\* Every experiment here trained on 600 of MNIST's 60,000 training images for 2 epochs and was tested on 200 of its 10,000 test images, from the params file <!--slot:params-file-->of this profile \(named when the report is published\)<!--\/slot-->\. .* so this report gives no verdict against them/,
+  );
   assert.match(markdown, /3: [\d.]+%<br>4: [\d.]+%/, "each seed's accuracy in the study table");
   assert.match(markdown, /the validation split stays the study's/);
   assert.ok(markdown.includes("backend: `"), "names the tfjs backend");
@@ -192,8 +206,9 @@ test("report.md covers every experiment, links only files that exist, and leaves
   assert.equal(lenet.testAccuracy, (perSeed[0]! + perSeed[1]!) / 2);
   assert.equal(lenet.testAccuracyMin, Math.min(...perSeed));
   assert.ok(Math.abs(lenet.testAccuracySd - Math.abs(perSeed[0]! - perSeed[1]!) / Math.SQRT2) < 1e-12);
-  assert.ok(lenet.predictionLow < lenet.testAccuracy && lenet.predictionHigh > lenet.testAccuracy);
-  assert.equal(json.experiments.find((experiment: { id: string }) => experiment.id === "conv1-sgd").verdict, "single run");
+  assert.deepEqual([lenet.predictionLow, lenet.predictionHigh, lenet.verdict], [null, null, "subset"], "no interval against a published value on a subset");
+  assert.deepEqual(lenet.subset, { trainImages: 600, testImages: 200 });
+  assert.equal(json.experiments.find((experiment: { id: string }) => experiment.id === "conv1-sgd").verdict, "subset");
 
   // Training times come from the trainings' run records, not history.json, with the load they ran under.
   for (const experiment of json.experiments) {
@@ -263,16 +278,16 @@ test("charts: every spec compiles and renders to SVG and PNG, from the stage fil
     "per-class-f1",
     "study-001-accuracy",
     "study-001-loss",
-    "study-001-seeds",
     "study-002-accuracy",
     "study-002-loss",
-    "study-002-seeds",
     "study-003-accuracy",
     "study-003-loss",
-    "study-003-seeds",
+    // No "study-…-seeds": a subset profile's runs are not placed against the studies' published values.
     "test-accuracy",
     "training-cost",
   ]);
+  const stored = JSON.parse(await readFile(join(comparisonDir, "test-accuracy.vl.json"), "utf8"));
+  assert.ok(stored.data.values.every((value: { reference: number | null; label: string }) => value.reference === null && /subset run, not compared/.test(value.label)));
   for (const chart of manifest.charts) {
     const png = await readFile(join(comparisonDir, chart.files.png!));
     assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${chart.name}.png is a PNG`);
@@ -288,11 +303,13 @@ test("charts: every spec compiles and renders to SVG and PNG, from the stage fil
     assert.ok(svg.startsWith("<svg") && svg.includes("</svg>"), `${chart.name} renders`);
     assert.ok(svg.includes(chart.name.startsWith("confusion-") ? "Confusion matrix" : "<text"), `${chart.name} has text`);
   }
-  // Same results, same specs: what the stages wrote is what the builders make.
+  // Same results and datasets, same specs: what the stages wrote is what the builders make.
+  const declared = comparisonCharts(await loadResults({ withRecords: true, withDatasets: true }));
   for (const name of ["test-accuracy", "training-cost"]) {
     const stored = JSON.parse(await readFile(join(comparisonDir, `${name}.vl.json`), "utf8"));
-    assert.deepEqual(stored, JSON.parse(JSON.stringify(charts.find((chart) => chart.name === name)!.spec)), `${name}: the stage drew what the builders draw`);
+    assert.deepEqual(stored, JSON.parse(JSON.stringify(declared.find((chart) => chart.name === name)!.spec)), `${name}: the stage drew what the builders draw`);
   }
+  // The rest of this test reads the same results as if they were full data: every chart, the seed plots included.
   // Without run records there are no times to draw: the cost chart is left out, the others stay.
   const untimed = comparisonCharts(await loadResults({ withRecords: false })).map((chart) => chart.name);
   assert.ok(!untimed.includes("training-cost") && untimed.includes("test-accuracy"));
@@ -428,6 +445,10 @@ test("publishReport copies the report to reports/ and stamps commit, lock file a
   assert.ok(result.provenance.lockMatches, "the lock's report entry is this report");
   assert.match(markdown, /\| trained on \| .+ GiB, (linux|darwin|win32)/);
   assert.ok(!markdown.includes("Provenance not stamped"));
+  // The slots publishing fills: the subset notice names its params file (the rig's lock is pipeline.lock.json,
+  // so params.json), and the Δ column says what it compares with (the rig's lock was never committed).
+  assert.match(markdown, /from the params file <!--slot:params-file-->`params\.json`<!--\/slot-->\./);
+  assert.match(markdown, /Δ since last committed report: <!--slot:delta-base-->no earlier committed report to compare with/);
   assert.equal(markdown.split(PROVENANCE_BEGIN).length, 2);
   const published = new Set(await readdir(join(reportsDir, "charts")));
   for (const link of [...markdown.matchAll(/\]\((charts\/[^)]+)\)/g)].map((match) => match[1]!)) {
@@ -451,7 +472,7 @@ function row(id: string, accuracies: number | number[], extra: Partial<Experimen
     id, study: "002", title: id, architecture: "simple", variant: "—", optimizer: "?", optimizerName: "?", learningRate: 0.001, momentum: 0, dataset: "d",
     epochs: 5, batchSize: 64, testImages: 10_000, seeds: values.map((_, index) => 42 + index), n: values.length, testAccuracy: mean, testAccuracySd: sd,
     testAccuracyMin: Math.min(...values), testAccuracyMax: Math.max(...values), seedAccuracies: values, testLoss: 0.1, macroF1: mean, evaluationMode: "running-statistics", evaluationBatchSize: null, otherModeAccuracies: null, otherModeAccuracy: null, seedPredictions: [], perEpochTest: false, perClass: [], averages: { macro: AVERAGE, weighted: AVERAGE },
-    referenceAccuracy: null, referenceNote: null, deltaPoints: null, predictionLow: null, predictionHigh: null, verdict: "no reference", targetAccuracy: null, challenge: null,
+    referenceAccuracy: null, referenceNote: null, deltaPoints: null, predictionLow: null, predictionHigh: null, verdict: "no reference", subset: null, targetAccuracy: null, challenge: null,
     trainingSeconds: 100, trainingSecondsTotal: 100 * values.length, imagesPerSecond: 500, concurrentStages: 1, loadAverage: 1, threads: 1,
     parameters: 1, backend: "wasm",
     finalTrainLoss: null, finalTrainAccuracy: null, finalValLoss: null, finalValAccuracy: null, ...extra,
