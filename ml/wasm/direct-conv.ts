@@ -17,7 +17,7 @@ import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { dispose, type Info } from "./kernel-utils.ts";
 import { heapBytes, heapOffset, simdKernels } from "./simd/kernels.ts";
-import { winogradApplies, winogradConv } from "./winograd.ts";
+import { winogradApplies, winogradConv, winogradFilterGrad } from "./winograd.ts";
 
 /** What the kernel computes: an input [n, h, w, c] convolved to [n, oh, ow, o] with pads top/left. */
 export interface ConvGeometry {
@@ -36,7 +36,7 @@ export interface ConvGeometry {
   left: number;
 }
 
-/** Whether 3×3 convolutions at stride 1 take Winograd's F(2×2, 3×3) (winograd.ts); off only to compare. */
+/** Whether 3×3 and 5×5 convolutions at stride 1 take Winograd's (winograd.ts); off only to compare. */
 let useWinograd = true;
 export function setWinograd(on: boolean): void {
   useWinograd = on;
@@ -109,6 +109,7 @@ function withSlack(wasm: BackendWasm, info: Info, bytes: number, temps: Info[]):
  * (past x's end for the last one), and the extra rows are dropped.
  */
 export function directFilterGrad(wasm: BackendWasm, x: Info, dy: Info, g: ConvGeometry): Info {
+  if (useWinograd && winogradApplies(g)) return winogradFilterGrad(wasm, x, dy, g);
   const temps: Info[] = [];
   try {
     const k = g.fw * g.c;

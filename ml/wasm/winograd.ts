@@ -2,9 +2,9 @@
  * 3×3 and 5×5 convolutions at stride 1 by Winograd's F(2×2, 3×3) and F(2×2, 5×5)
  * (simd/kernels.wat `winograd_conv`, `winograd5_conv`): each 2×2 block of outputs costs 16 (36)
  * multiplies per input and output channel instead of 36 (100). The forward convolutions of
- * simple's, lenet's, textbook's and textbook-plus's later layers and their input gradients take
- * it (at least 4 input channels and 4 tiles of 2×2 outputs); channel counts are rounded up to
- * multiples of 4 with zeros.
+ * simple's, lenet's, textbook's and textbook-plus's later layers, their input gradients and their
+ * filter gradients (`winograd_filter_grad`) take it (at least 4 input channels and 4 tiles of
+ * 2×2 outputs); channel counts are rounded up to multiples of 4 with zeros.
  *
  * It sums in another order than the direct convolution (products of transformed values, then the
  * output transform), so its results differ from XNNPACK's in the last bits, like any other change
@@ -131,4 +131,66 @@ function transformedFilter(wasm: BackendWasm, filter: Info, g: ConvGeometry, tur
     }
   }
   return u;
+}
+
+/**
+ * dW [r, r, c, o] of the convolution x → dy for a geometry winogradApplies to: the kernel sums
+ * U[e] = Σ over tiles (Bᵀ·d·B)[e]ᵀ·(A·dY·Aᵀ)[e] (simd/kernels.wat `winograd_filter_grad`), and
+ * dW = Gᵀ·U·G here, per pair of channels, in float64 rounded once.
+ */
+export function winogradFilterGrad(wasm: BackendWasm, x: Info, dy: Info, g: ConvGeometry): Info {
+  const r = g.fh as 3 | 5;
+  const alpha = r + 1;
+  const tH = tiles(g.oh);
+  const tW = tiles(g.ow);
+  const hp = 2 * tH + r - 1;
+  const wp = 2 * tW + r - 1;
+  const cp = roundUp4(g.c);
+  const op = roundUp4(g.o);
+  const temps: Info[] = [];
+  try {
+    const kernels = simdKernels(wasm);
+    const padded = wasm.makeOutput([g.n, hp, wp, cp], "float32");
+    const dyTiles = wasm.makeOutput([g.n, 2 * tH, 2 * tW, op], "float32");
+    const u = wasm.makeOutput([alpha * alpha, cp, op], "float32");
+    const v = wasm.makeOutput([alpha * alpha * tH * tW * cp], "float32");
+    const dd = wasm.makeOutput([alpha * alpha * tH * tW * op], "float32");
+    const scratch = wasm.makeOutput([4 * alpha * alpha], "float32");
+    temps.push(padded, dyTiles, u, v, dd, scratch);
+    kernels.pad_images(heapOffset(wasm, x), heapOffset(wasm, padded), g.n, g.h, g.w, g.c, hp, wp, g.top, g.left, cp);
+    kernels.pad_images(heapOffset(wasm, dy), heapOffset(wasm, dyTiles), g.n, g.oh, g.ow, g.o, 2 * tH, 2 * tW, 0, 0, op);
+    wasm.typedArrayFromHeap(u).fill(0);
+    kernels.winograd_filter_grad(
+      heapOffset(wasm, padded), heapOffset(wasm, dyTiles), heapOffset(wasm, u), heapOffset(wasm, v), heapOffset(wasm, dd), heapOffset(wasm, scratch),
+      alpha, g.n, hp, wp, cp, g.oh, g.ow, op,
+    );
+    const dW = wasm.makeOutput([r, r, g.c, g.o], "float32");
+    const src = wasm.typedArrayFromHeap(u) as Float32Array;
+    const dst = wasm.typedArrayFromHeap(dW) as Float32Array;
+    const matrix = G[r];
+    const plane = cp * op;
+    const ug = new Float64Array(alpha * r); // U·G for one pair of channels
+    for (let ci = 0; ci < g.c; ci++) {
+      for (let co = 0; co < g.o; co++) {
+        const at = ci * op + co;
+        for (let a = 0; a < alpha; a++) {
+          for (let j = 0; j < r; j++) {
+            let sum = 0;
+            for (let b = 0; b < alpha; b++) sum += src[(a * alpha + b) * plane + at]! * matrix[b]![j]!;
+            ug[a * r + j] = sum;
+          }
+        }
+        for (let i = 0; i < r; i++) {
+          for (let j = 0; j < r; j++) {
+            let sum = 0;
+            for (let a = 0; a < alpha; a++) sum += matrix[a]![i]! * ug[a * r + j]!;
+            dst[((i * r + j) * g.c + ci) * g.o + co] = sum;
+          }
+        }
+      }
+    }
+    return dW;
+  } finally {
+    dispose(wasm, ...temps);
+  }
 }

@@ -3,8 +3,8 @@
  * `conv_filter_grad`, `max_pool_grad_2x2`) and Winograd's 3×3 convolution (ml/wasm/winograd.ts):
  * against the cpu backend on random shapes (odd sizes, strides, pads, channel counts that leave
  * every remainder of the 4-pixel × 8-channel tiles), and, where the summation order is the same,
- * bit for bit against what trained before them: XNNPACK's convolution (forward; the input gradient
- * as a convolution with the turned filter; Winograd off, since it sums in another order), a
+ * bit for bit against what trained before them (Winograd off, since it sums in another order):
+ * XNNPACK's convolution (forward; the input gradient as a convolution with the turned filter), a
  * float32 loop in (image, row, column) order (the filter gradient, as the earlier hand-written
  * kernel summed), in k order from the bias (Dense x·W + b) and in batch order (Dense xᵀ·dy), and
  * the general MaxPoolGrad kernel. Run: node --import tsx --test test/ml/wasm-direct-conv.test.ts
@@ -140,7 +140,7 @@ test("convolution forward (with and without bias), input and filter gradients ma
   for (const c of convCases) await assertMatchesCpu(label(c), convGrads(c));
 });
 
-test("the Winograd cases take Winograd, forward and input gradient, and the same shapes match cpu without it too", async () => {
+test("the Winograd cases (forward, input and filter gradients: above) match cpu without Winograd too", async () => {
   const geometry = (c: ConvCase) => tf.backend_util.computeConv2DInfo(c.x, c.f, c.stride, 1, c.pad as "same");
   const winograd = convCases.filter((c) => winogradApplies(forwardGeometry(geometry(c))));
   assert.ok(winograd.length >= 9, `${winograd.length} Winograd cases`);
@@ -239,12 +239,12 @@ function filterGradInOrder(x: Float32Array, dy: Float32Array, c: ConvCase): Floa
   return dW;
 }
 
-test("the filter gradient sums as the earlier kernel did (equal as numbers: padded columns add 0·dy, which can only flip a zero's sign)", () => {
+test("the filter gradient (direct) sums as the earlier kernel did (equal as numbers: padded columns add 0·dy, which can only flip a zero's sign)", () => {
   for (const c of convCases.slice(0, 25)) {
     tf.tidy(() => {
       const x = rnd(c.x);
       const dy = rnd(tf.backend_util.computeConv2DInfo(c.x, c.f, c.stride, 1, c.pad as "same").outShape);
-      const ours = (tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, { strides: [c.stride, c.stride], pad: c.pad, dataFormat: "NHWC", filterShape: c.f }) as tf.Tensor).dataSync();
+      const ours = direct(() => tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, { strides: [c.stride, c.stride], pad: c.pad, dataFormat: "NHWC", filterShape: c.f }) as tf.Tensor).dataSync();
       const expected = filterGradInOrder(x.dataSync() as Float32Array, dy.dataSync() as Float32Array, c);
       for (let i = 0; i < expected.length; i++) {
         if (ours[i] !== expected[i]) assert.fail(`${label(c)}: dW[${i}] is ${ours[i]}, summed in order ${expected[i]}`);

@@ -27,6 +27,10 @@ export interface SimdKernels {
     x: number, u: number, bias: number, y: number, v: number, m: number, s: number,
     n: number, hp: number, wp: number, c: number, oh: number, ow: number, o: number, op: number,
   ): void;
+  winograd_filter_grad(
+    x: number, dy: number, u: number, v: number, dd: number, s: number, alpha: number,
+    n: number, hp: number, wp: number, c: number, oh: number, ow: number, o: number,
+  ): void;
   pad_images(src: number, dst: number, n: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number, cp: number): void;
   conv_filter_grad(
     x: number, dy: number, dW: number, n: number, h: number, wp: number, c: number, oh: number, ow: number, o: number,
