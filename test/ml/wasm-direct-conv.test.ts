@@ -1,6 +1,7 @@
 /**
  * The register-blocked wasm kernels (ml/wasm/direct-conv.ts, simd/kernels.wat `conv_forward`,
- * `conv_filter_grad`, `max_pool_grad_2x2`) and Winograd's 3×3 convolution (ml/wasm/winograd.ts):
+ * `conv_filter_grad`, `max_pool_grad_2x2`) and Winograd's 3×3 and 5×5 convolutions and their
+ * gradients (ml/wasm/winograd.ts):
  * against the cpu backend on random shapes (odd sizes, strides, pads, channel counts that leave
  * every remainder of the 4-pixel × 8-channel tiles), and, where the summation order is the same,
  * bit for bit against what trained before them (Winograd off, since it sums in another order):
