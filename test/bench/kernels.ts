@@ -6,9 +6,12 @@
  *   node [--experimental-wasm-relaxed-simd] --import tsx test/bench/kernels.ts [--quick] [--only=text]
  *
  * First the ceiling (simd-ceiling.ts): mul + add, and relaxed_madd. Then per case, alternating
- * samples of: stock, ours, and, when this Node validates relaxed SIMD, ours assembled with
- * f32x4.relaxed_madd ("relaxed": measured only; training runs the separate build). A 5 ms ceiling
- * sample runs between them, so each kernel's fraction of the ceiling is taken under the load it saw.
+ * samples of: stock, ours, for the 3×3 and 5×5 layers ours without Winograd ("direct": the
+ * blocked kernels alone, whose fraction of the ceiling says how well they use the SIMD units;
+ * GFLOP/s always counts the direct convolution's FLOPs, so Winograd's figures can exceed the
+ * ceiling), and, when this Node validates relaxed SIMD, ours assembled with f32x4.relaxed_madd
+ * ("relaxed": measured only; training runs the separate build). A 5 ms ceiling sample runs between
+ * them, so each kernel's fraction of the ceiling is taken under the load it saw.
  * Every sample gets freshly made operands (made outside the timed region), as in training where
  * weights change every step: XNNPACK caches packed weights per tensor, so reusing one weight tensor
  * would hide its repacking cost. Medians are reported.
@@ -21,6 +24,8 @@ import {
 } from "../../ml/wasm/register-training-kernels.ts";
 import { conv2dBackpropFilterWith } from "../../ml/wasm/conv2d-backprop-filter.ts";
 import { useMaddVariant } from "../../ml/wasm/simd/kernels.ts";
+import { forwardGeometry, inputGradientGeometry, setWinograd } from "../../ml/wasm/direct-conv.ts";
+import { winogradApplies } from "../../ml/wasm/winograd.ts";
 import { ceilingSampler, describeCeiling, measureCeiling, relaxedSimdHere, RELAXED_SIMD_FLAG } from "./simd-ceiling.ts";
 
 const quick = process.argv.includes("--quick");
@@ -37,13 +42,16 @@ interface Case {
   setup: () => tf.Tensor[];
   /** The timed work; wasm kernels run synchronously, so the call's end is the work's end. */
   run: (inputs: tf.Tensor[]) => tf.Tensor | tf.Tensor[] | void;
+  /** Ours takes Winograd here: "direct" is measured too. */
+  winograd?: boolean;
 }
 
-type Variant = "stock" | "ours" | "relaxed";
+type Variant = "stock" | "ours" | "direct" | "relaxed";
 
 async function use(variant: Variant): Promise<void> {
   registerWasmTrainingKernels();
   await useMaddVariant(variant === "relaxed" ? "relaxed" : "separate");
+  setWinograd(variant !== "direct");
   if (variant !== "stock") return;
   unregisterWasmTrainingKernels();
   // From the second switch on, unregistering already put this back (it became the remembered "stock").
@@ -71,7 +79,8 @@ interface Measured {
 }
 
 /** Alternating samples of every variant (and of the ceiling); a variant is left out where the stock backend lacks the kernel. */
-async function measure(c: Case, variants: readonly Variant[], ceiling: () => number): Promise<Measured> {
+async function measure(c: Case, all: readonly Variant[], ceiling: () => number): Promise<Measured> {
+  const variants = all.filter((v) => v !== "direct" || c.winograd === true);
   const times = new Map<Variant, number[]>(variants.map((v) => [v, []]));
   const ceilings: number[] = [];
   const running: Variant[] = [];
@@ -114,18 +123,22 @@ interface ConvSpec {
 function convCases(s: ConvSpec): Case[] {
   const info = tf.backend_util.computeConv2DInfo(s.x, s.f, s.stride, 1, s.pad as "same");
   const dyShape = info.outShape;
+  const winograd = winogradApplies(forwardGeometry(info));
+  const dxGeometry = inputGradientGeometry(info);
   const flops = 2 * info.batchSize * info.outHeight * info.outWidth * s.f[0] * s.f[1] * s.f[2] * s.f[3];
   const attrs = { strides: [s.stride, s.stride], pad: s.pad, dataFormat: "NHWC" };
   const cases: Case[] = [
     {
       name: `conv fwd + bias  ${s.label}`,
       flops,
+      winograd,
       setup: () => [rnd(s.x), rnd(s.f), rnd([s.f[3]])],
       run: ([x, f, b]) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, bias: b, strides: s.stride, pad: s.pad as "same" }),
     },
     {
       name: `conv dW          ${s.label}`,
       flops,
+      winograd,
       setup: () => [rnd(s.x), rnd(dyShape)],
       run: ([x, dy]) =>
         tf.engine().runKernel("Conv2DBackpropFilter", { x: x!, dy: dy! }, { ...attrs, filterShape: s.f }) as tf.Tensor,
@@ -135,6 +148,7 @@ function convCases(s: ConvSpec): Case[] {
     cases.push({
       name: `conv dx          ${s.label}`,
       flops,
+      winograd: dxGeometry !== null && winogradApplies(dxGeometry),
       setup: () => [rnd(dyShape), rnd(s.f)],
       run: ([dy, f]) => tf.engine().runKernel("Conv2DBackpropInput", { dy: dy!, filter: f! }, { ...attrs, inputShape: s.x }) as tf.Tensor,
     });
@@ -256,13 +270,14 @@ async function main(): Promise<void> {
   console.log(`wasm backend, SIMD=${env.getBool("WASM_HAS_SIMD_SUPPORT")}, threads=${env.getBool("WASM_HAS_MULTITHREAD_SUPPORT")} (one thread)`);
   for (const line of describeCeiling(await measureCeiling())) console.log(line);
   const relaxed = await relaxedSimdHere();
-  const variants: Variant[] = relaxed ? ["stock", "ours", "relaxed"] : ["stock", "ours"];
+  const variants: Variant[] = relaxed ? ["stock", "ours", "direct", "relaxed"] : ["stock", "ours", "direct"];
   console.log(
     `\nms and GFLOP/s per kernel; % = of the mul+add ceiling, sampled between the kernel's own samples (its median in the last column)` +
       (relaxed ? "" : `\n(no relaxed column: this Node does not validate relaxed SIMD; run it with ${RELAXED_SIMD_FLAG})`),
   );
-  console.log("stock: XNNPACK (dW: our XNNPACK-convolution formulation; stock wasm has none); ours: the registered training kernels");
-  const head = ["op".padEnd(42), "stock".padStart(22), "ours".padStart(27), "speedup".padStart(8)];
+  console.log("stock: XNNPACK (dW: our XNNPACK-convolution formulation; stock wasm has none); ours: the registered training kernels;");
+  console.log("direct: ours without Winograd (3×3, 5×5 layers); GFLOP/s counts the direct convolution's FLOPs (Winograd does fewer multiplies)");
+  const head = ["op".padEnd(42), "stock".padStart(22), "ours".padStart(27), "speedup".padStart(8), "direct".padStart(27)];
   if (relaxed) head.push("ours, relaxed_madd".padStart(27));
   console.log(`${head.join("")}  ceiling`);
   const ceiling = await ceilingSampler();
@@ -270,7 +285,7 @@ async function main(): Promise<void> {
   for (const c of cases) {
     const { ms, ceiling: peak } = await measure(c, variants, ceiling);
     const speedup = ms.stock !== undefined && ms.ours !== undefined ? `${(ms.stock / ms.ours).toFixed(1)}x` : "";
-    const row = [c.name.padEnd(42), cell(ms.stock, c.flops).padStart(22), cell(ms.ours, c.flops, peak).padStart(27), speedup.padStart(8)];
+    const row = [c.name.padEnd(42), cell(ms.stock, c.flops).padStart(22), cell(ms.ours, c.flops, peak).padStart(27), speedup.padStart(8), cell(ms.direct, c.flops, peak).padStart(27)];
     if (relaxed) row.push(cell(ms.relaxed, c.flops, peak).padStart(27));
     console.log(`${row.join("")}  ${peak.toFixed(1)}`);
     if (c.name.startsWith("training step") && ms.stock !== undefined && ms.ours !== undefined) {
