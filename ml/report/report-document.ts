@@ -8,6 +8,7 @@ import { analysesSection } from "./analyses-section.ts";
 import { comparisonsSection } from "./comparisons-section.ts";
 import { evaluationSection } from "./evaluation-section.ts";
 import { classificationSection } from "./classification-section.ts";
+import { weightsSection } from "./weights-section.ts";
 import { formatSeconds } from "./format.ts";
 import { code, chartBlock, type ReportInput } from "./report-parts.ts";
 import { integer } from "./markdown.ts";
@@ -81,6 +82,8 @@ export function renderReport(input: ReportInput): string {
   for (const block of classificationSection(input)) push(block);
 
   for (const block of analysesSection(input.analyses ?? [], chartBlock)) push(block);
+
+  for (const block of weightsSection(input)) push(block);
 
   push("## Environment");
   push(environmentLines(input, totalSeconds).join("\n"));

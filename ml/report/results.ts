@@ -71,6 +71,8 @@ export interface TrainingRun {
 /** What one seed's train and evaluate stages produced, and how its training ran. */
 export interface SeedResults {
   seed: number;
+  /** Where its train stage's output is (model.json, weights.bin, history.json). */
+  trainDir: string;
   trained: TrainedHistory;
   metrics: StoredMetrics;
   /** Absent when no run record with training measurements was passed in. */
@@ -125,7 +127,7 @@ export async function loadExperimentResults(source: ExperimentSource, withSummar
     source.runs.map(async (runSource): Promise<SeedResults> => {
       const [trained, metrics] = await Promise.all([readTrainHistory(runSource.trainDir), readMetrics(runSource.evaluateDir)]);
       const run = trainingRun(runSource.trainRecord, `the run record of ${meta.id}'s training with seed ${runSource.seed}`);
-      return { seed: runSource.seed, trained, metrics, ...(run ? { run } : {}) };
+      return { seed: runSource.seed, trainDir: runSource.trainDir, trained, metrics, ...(run ? { run } : {}) };
     }),
   );
   const summary = withSummary ? await readModelSummary(source.runs[0]!.trainDir) : undefined;

@@ -67,6 +67,12 @@ export interface ExperimentRow {
   /** The first seed's classification report (sklearn's, as 002 printed it): per class, and macro / weighted averages. */
   perClass: ClassMetrics[];
   averages: { macro: AverageMetrics; weighted: AverageMetrics };
+  /**
+   * Per seed, where its trained weights are: the train stage's result as the store keeps it,
+   * `artifacts/stages/<stage>/<fingerprint>/out` (the same on every machine: the folder is named by the
+   * content-addressed key), and the epoch they are from when the run kept its best epoch.
+   */
+  weights: Array<{ seed: number; path: string; selectedEpoch: number | null }>;
   /** Per seed: what its network predicts (confusion matrix column sums), for sentences that explain a row. */
   seedPredictions: SeedPredictions[];
   /** Whether the test set was evaluated after every epoch (`evaluation.testEachEpoch`): per-epoch test values in the history. */
@@ -155,6 +161,7 @@ export function experimentRow(result: ExperimentResults): ExperimentRow {
     evaluationBatchSize: seeds[0]!.metrics.batchSize ?? null,
     otherModeAccuracies: otherMode.length === seeds.length ? otherMode : null,
     otherModeAccuracy: otherMode.length === seeds.length ? mean(otherMode) : null,
+    weights: seeds.map((seed) => ({ seed: seed.seed, path: storePath(seed.trainDir), selectedEpoch: seed.trained.selectedEpoch ?? null })),
     perClass: result.metrics.perClass,
     averages: { macro: result.metrics.macroAvg, weighted: result.metrics.weightedAvg },
     seedPredictions: seeds.map((seed) => seedPredictions(seed.seed, seed.metrics.confusionMatrix, seed.trained.history.at(-1)?.trainAccuracy ?? null)),
@@ -181,6 +188,13 @@ export function experimentRow(result: ExperimentResults): ExperimentRow {
     finalValLoss: meanOf(lasts.map((last) => last?.valLoss)),
     finalValAccuracy: meanOf(lasts.map((last) => last?.valAccuracy)),
   };
+}
+
+/** `…/artifacts/stages/<stage>/<fingerprint>/out` → `artifacts/stages/<stage>/<fingerprint>/out` (any other path is kept as given). */
+export function storePath(dir: string): string {
+  const parts = dir.split(/[\\/]/).filter(Boolean);
+  const at = parts.lastIndexOf("artifacts");
+  return at >= 0 && parts.length - at === 5 && parts[at + 1] === "stages" ? parts.slice(at).join("/") : dir;
 }
 
 /** Column sums (answers) and row sums (true digits) of a confusion matrix [true][predicted]. */

@@ -21,7 +21,8 @@ import { loadExperimentResults, type ExperimentResults } from "../../ml/report/r
 import type { ExperimentRow } from "../../ml/report/rows.ts";
 import { renderReport } from "../../ml/report/report-document.ts";
 import { judgeAgainstPublished, judgeChallenge } from "../../ml/report/verdicts.ts";
-import { seedPredictions } from "../../ml/report/rows.ts";
+import { seedPredictions, storePath } from "../../ml/report/rows.ts";
+import { weightsSection } from "../../ml/report/weights-section.ts";
 import { classificationSection } from "../../ml/report/classification-section.ts";
 import { printedValues } from "../../ml/report/printed-values.ts";
 import type { RunRecord } from "../../engine/run-record.ts";
@@ -271,6 +272,27 @@ test("002's BatchNorm row: evaluated with batch statistics over 64 (the verdict'
   assert.equal((markdown.match(/\n\| (\d) \| \d\.\d\d \| \d\.\d\d \| \d\.\d\d \| \d+ \|/g) ?? []).length, 10, "one line per digit");
 });
 
+test("trained weights: the report says where each run's weights are (the lock's artifact folder) and how to load them, and that loads", async () => {
+  const markdown = await readFile(join(await outDir("report"), "report.md"), "utf8");
+  assert.match(markdown, /## Trained weights\n\nEvery network trained here \(7 runs\)/);
+  assert.match(markdown, /import \{ loadModel \} from "\.\/ml\/weights\.ts";/);
+  const session = await Session.open(project, { paramsFile, workDir });
+  for (const id of IDS) {
+    for (const seed of SEEDS[id]!) {
+      const stage = stageOf("train", id, seed);
+      const folder = `${session.lock.stages[stage]!.artifact}/out`;
+      assert.ok(markdown.includes(`| \`${id}\` | ${seed} | \`${folder}\` | the last epoch |`), `${stage}'s folder is listed`);
+    }
+  }
+  // The example in the report loads as written, from the project folder.
+  const example = /await loadModel\("([^"]+)"\); \/\/ (\S+), seed (\d+)/.exec(markdown);
+  assert.ok(example);
+  const { loadModel } = await import("../../ml/weights.ts");
+  const model = await loadModel(join(workDir, example[1]!));
+  assert.equal(model.config.arch, tinyParams().experiments[example[2]!].model.arch);
+  model.dispose();
+});
+
 test("charts: every spec compiles and renders to SVG and PNG, from the stage files and from the builders", async () => {
   const comparisonDir = await outDir("comparison-charts");
   const manifest = JSON.parse(await readFile(join(comparisonDir, CHART_MANIFEST), "utf8")) as ChartManifest;
@@ -471,7 +493,7 @@ function row(id: string, accuracies: number | number[], extra: Partial<Experimen
   return {
     id, study: "002", title: id, architecture: "simple", variant: "—", optimizer: "?", optimizerName: "?", learningRate: 0.001, momentum: 0, dataset: "d",
     epochs: 5, batchSize: 64, testImages: 10_000, seeds: values.map((_, index) => 42 + index), n: values.length, testAccuracy: mean, testAccuracySd: sd,
-    testAccuracyMin: Math.min(...values), testAccuracyMax: Math.max(...values), seedAccuracies: values, testLoss: 0.1, macroF1: mean, evaluationMode: "running-statistics", evaluationBatchSize: null, otherModeAccuracies: null, otherModeAccuracy: null, seedPredictions: [], perEpochTest: false, perClass: [], averages: { macro: AVERAGE, weighted: AVERAGE },
+    testAccuracyMin: Math.min(...values), testAccuracyMax: Math.max(...values), seedAccuracies: values, testLoss: 0.1, macroF1: mean, evaluationMode: "running-statistics", evaluationBatchSize: null, otherModeAccuracies: null, otherModeAccuracy: null, seedPredictions: [], weights: [], perEpochTest: false, perClass: [], averages: { macro: AVERAGE, weighted: AVERAGE },
     referenceAccuracy: null, referenceNote: null, deltaPoints: null, predictionLow: null, predictionHigh: null, verdict: "no reference", subset: null, targetAccuracy: null, challenge: null,
     trainingSeconds: 100, trainingSecondsTotal: 100 * values.length, imagesPerSecond: 500, concurrentStages: 1, loadAverage: 1, threads: 1,
     parameters: 1, backend: "wasm",
@@ -609,6 +631,20 @@ test("classification report: where 002 printed one, ours per digit beside the st
   const subset = classificationSection({ rows: [{ ...full, testImages: 2000 }] }).join("\n");
   assert.match(subset, /on 2,000 test images \(a subset: the study's full-test-set values are not shown beside it\)/);
   assert.ok(!subset.includes("(=)"));
+});
+
+test("trained weights: a run that kept its best epoch says which; store paths are cut to the project's artifacts folder", () => {
+  const hints = row("textbook-hints", [0.995, 0.994], {
+    weights: [
+      { seed: 42, path: storePath("/home/x/project/artifacts/stages/train@textbook-hints+seed=42/ab12/out"), selectedEpoch: 3 },
+      { seed: 43, path: storePath("C:\\work\\artifacts\\stages\\train@textbook-hints+seed=43\\cd34\\out"), selectedEpoch: 4 },
+    ],
+  });
+  const text = weightsSection({ rows: [hints] }).join("\n");
+  assert.match(text, /\| `textbook-hints` \| 42 \| `artifacts\/stages\/train@textbook-hints\+seed=42\/ab12\/out` \| epoch 3 \(best validation accuracy\) \|/);
+  assert.match(text, /\| `textbook-hints` \| 43 \| `artifacts\/stages\/train@textbook-hints\+seed=43\/cd34\/out` \| epoch 4 \(best validation accuracy\) \|/);
+  assert.equal(storePath("/somewhere/else/out"), "/somewhere/else/out", "a folder outside a store is named as given");
+  assert.deepEqual(weightsSection({ rows: [row("x", 0.9)] }), [], "nothing to say without runs");
 });
 
 test("metrics.csv quotes commas, keeps numbers unrounded and lists seeds space-separated", () => {
