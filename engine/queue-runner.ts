@@ -191,7 +191,12 @@ export class QueueRunner implements StageRunner {
   async close(): Promise<void> {
     clearInterval(this.#poller);
     for (const waiter of this.#waiters.values()) waiter.settle({ ok: false, failure: { reason: "aborted" } });
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    const closed = Promise.allSettled([this.events.close(), this.queue.close()]);
+    // With Redis gone, BullMQ's close waits for a QUIT that never gets an answer: cut the connections.
+    if ((await withTimeout(closed, 3000, "no answer").catch(() => "timeout")) === "timeout") {
+      // Not awaited: the clients' 'end' may never come either; disconnecting stops their reconnection timers.
+      for (const side of [this.events, this.queue]) void side.disconnect().catch(() => {});
+    }
   }
 
   /** Adds the job (or joins the one with its id) and waits for its outcome. */

@@ -246,6 +246,23 @@ describe("distributed runs on BullMQ and Redis", { skip: missing }, () => {
     assert.ok(worker.child.exitCode === null, "the worker survived the restart");
   });
 
+  test("Redis gone for good: the waiting stages fail saying so, and the coordinator closes", async () => {
+    const coordinator = await ToyRig.create();
+    const session = await Session.open(coordinator.project, { remote: { cache: await FileRemoteCache.open(remoteDir), push: false, warn: () => {} } });
+    const runner = await QueueRunner.connect({ address: parseQueueUrl(redis.url), local: session.local, remote: await FileRemoteCache.open(remoteDir), pollMs: 500, unreachableMs: 2000 });
+    const running = executeStages(session, { jobs: 10, runnerFor: () => runner }); // no worker: the jobs wait
+    await sleep(500);
+    await redis.stop();
+    const summary = await running;
+    assert.equal(summary.outcomes.side?.status, "failed");
+    const failure = summary.outcomes.side?.status === "failed" ? summary.outcomes.side.failure : undefined;
+    assert.equal(failure?.reason, "lost-worker");
+    assert.match(failure?.reason === "lost-worker" ? failure.detail : "", /lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(connect ECONNREFUSED [^)]*\) for \d+ s; .*run again once Redis is back/);
+    const closing = performance.now();
+    await runner.close(); // BullMQ's own close would wait for Redis forever
+    assert.ok(performance.now() - closing < 6000, `close took ${performance.now() - closing} ms`);
+  });
+
   test("the coordinator killed: a new one picks up what finished from the remote and joins the job still running", async () => {
     const worker = await startWorker();
     const coordinator = await ToyRig.create();
