@@ -26,8 +26,11 @@ const PICKS: ReadonlyArray<{ metric: Metric; split: Split; value: (point: EpochP
 
 /** Two colours far apart in Tableau 10 (the charts' palette): blue and orange. */
 const PAIR_COLORS = ["#4e79a7", "#f28e2b"];
-const SPLIT_DASH = { domain: ["training", "validation", "test"], range: [[1, 0], [6, 3], [2, 2]] };
-const SPLIT_SHAPE = { domain: ["training", "validation", "test"], range: ["circle", "triangle-up", "square"] };
+const SPLITS: ReadonlyArray<{ split: Split; dash: number[]; shape: string }> = [
+  { split: "training", dash: [1, 0], shape: "circle" },
+  { split: "validation", dash: [6, 3], shape: "triangle-up" },
+  { split: "test", dash: [2, 2], shape: "square" },
+];
 
 export interface SeedValue {
   experiment: string;
@@ -84,13 +87,22 @@ export function compareCurvesSpec(runs: readonly [CompareRun, CompareRun], confi
   const seeds = seedValues(runs);
   const summaries = epochSummaries(seeds);
   const ids = runs.map((run) => run.id);
-  const color = { field: "experiment", type: "nominal", title: "Experiment", scale: { domain: ids, range: PAIR_COLORS } };
+  const experimentColor = { field: "experiment", type: "nominal", title: "Experiment", scale: { domain: ids, range: PAIR_COLORS } };
+  // Only the splits drawn, so the legend names no split that is not there.
+  const splits = SPLITS.filter((entry) => seeds.some((value) => value.split === entry.split));
+  const dashes = { domain: splits.map((entry) => entry.split), range: splits.map((entry) => entry.dash) };
+  const shapes = { domain: splits.map((entry) => entry.split), range: splits.map((entry) => entry.shape) };
   const faded = { condition: { param: "compare_pick", value: 1 }, value: 0.15 };
   // Ticks on the epochs themselves (Vega's tickMinStep alone still puts one at 1.5).
   const epochs = [...new Set(seeds.map((value) => value.epoch))].sort((a, b) => a - b);
   const x = { field: "epoch", type: "quantitative", title: "Epoch", axis: { values: epochs, format: "d" }, scale: { zero: false, nice: false, padding: 14 } };
   const panel = (metric: Metric, title: string) => {
     const only = { filter: { field: "metric", equal: metric } };
+    // The experiments' legend once: the accuracy panel's lines', where the legend selection is
+    // bound (Vega-Lite binds a selection to the legend of the very unit that defines it; the band
+    // and dots, and the loss panel, draw none).
+    const color = { ...experimentColor, legend: null };
+    const lineColor = metric === "accuracy" ? experimentColor : color;
     return {
       width: 360,
       height: 240,
@@ -100,7 +112,7 @@ export function compareCurvesSpec(runs: readonly [CompareRun, CompareRun], confi
           data: { values: summaries },
           transform: [only, { filter: "datum.high > datum.low" }],
           mark: { type: "area", opacity: 0.18, tooltip: null },
-          encoding: { x, y: { field: "low", type: "quantitative", title }, y2: { field: "high" }, color: { ...color, legend: null }, detail: { field: "split" }, opacity: { ...faded, condition: { ...faded.condition, value: 0.18 }, value: 0.03 } },
+          encoding: { x, y: { field: "low", type: "quantitative", title }, y2: { field: "high" }, color, detail: { field: "split" }, opacity: { ...faded, condition: { ...faded.condition, value: 0.18 }, value: 0.03 } },
         },
         {
           data: { values: summaries },
@@ -109,8 +121,8 @@ export function compareCurvesSpec(runs: readonly [CompareRun, CompareRun], confi
           encoding: {
             x,
             y: { field: "mean", type: "quantitative", title, scale: { zero: false } },
-            color,
-            strokeDash: { field: "split", type: "nominal", title: "Split", scale: SPLIT_DASH },
+            color: lineColor,
+            strokeDash: { field: "split", type: "nominal", title: "Split", scale: dashes },
             opacity: faded,
           },
           params: [
@@ -125,8 +137,8 @@ export function compareCurvesSpec(runs: readonly [CompareRun, CompareRun], confi
           encoding: {
             x,
             y: { field: "value", type: "quantitative", title },
-            color: { ...color, legend: null },
-            shape: { field: "split", type: "nominal", title: "Split", scale: SPLIT_SHAPE },
+            color,
+            shape: { field: "split", type: "nominal", title: "Split", scale: shapes },
             opacity: faded,
             tooltip: [
               { field: "experiment", title: "experiment" },
@@ -138,6 +150,7 @@ export function compareCurvesSpec(runs: readonly [CompareRun, CompareRun], confi
           },
         },
       ],
+      resolve: { legend: { color: "independent" } },
     };
   };
   const most = Math.max(...runs.map((run) => run.seeds.length));
@@ -153,6 +166,6 @@ export function compareCurvesSpec(runs: readonly [CompareRun, CompareRun], confi
       ],
     },
     hconcat: [panel("accuracy", "Accuracy (%)"), panel("loss", "Cross-entropy loss")],
-    resolve: { scale: { y: "independent" } },
+    resolve: { scale: { y: "independent" }, legend: { color: "independent" } },
   };
 }

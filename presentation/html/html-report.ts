@@ -71,7 +71,8 @@ const sectionHtml = (section: HtmlSection): string =>
 export async function renderHtmlReport(input: HtmlReportInput): Promise<{ html: string; size: HtmlReportSize }> {
   const { report, outDir } = input;
   const analyses = report.analyses ?? [];
-  const allCharts = [...report.charts, ...analyses.flatMap((entry) => entry.charts)];
+  // A chart the report only links (too large to show, e.g. every kernel of a deep layer) stays out of the page too.
+  const allCharts = [...report.charts, ...analyses.flatMap((entry) => entry.charts)].filter((chart) => chart.display !== "link");
   // The analyses get their own browser below; the markdown's folded section is left out.
   const markdown = renderReport({ ...report, analyses: [] });
   const usedIds = new Set(["runs", "runs-heading", "compare", "compare-heading", "inside-the-networks", "networks-heading", "main", "introduction"]);

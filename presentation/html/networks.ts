@@ -15,7 +15,16 @@ const markdownInline = (text: string): string => inline.parseInline(text) as str
 
 function entryHtml(entry: AnalysisReportEntry, id: string): string {
   const files = entry.files.map((file) => `<a${attributes({ href: file })}>${escapeHtml(file.split("/").at(-1)!)}</a>`).join(" · ");
-  const figures = entry.charts.map((chart) => `<figure class="chart">${chartSlot(chart.name, chart.title)}<figcaption>${escapeHtml(chart.title)}</figcaption></figure>`);
+  const figures = entry.charts
+    .filter((chart) => chart.display !== "link")
+    .map((chart) => `<figure class="chart">${chartSlot(chart.name, chart.title)}<figcaption>${escapeHtml(chart.title)}</figcaption></figure>`);
+  // Charts too large to show (as report.md, only linked).
+  const linked = entry.charts
+    .filter((chart) => chart.display === "link")
+    .map((chart) => {
+      const links = [chart.png ? ["PNG", chart.png] : null, ["SVG", chart.svg], ["Vega-Lite spec", chart.spec]].filter((link): link is string[] => link !== null);
+      return `<p class="chart-links">${escapeHtml(chart.title)}: ${links.map(([label, href]) => `<a${attributes({ href })}>${label}</a>`).join(" · ")}</p>`;
+    });
   return [
     `<section class="analysis"${attributes({ "aria-labelledby": id })}>`,
     `<h3${attributes({ id })}>${escapeHtml(entry.title)}</h3>`,
@@ -23,6 +32,7 @@ function entryHtml(entry: AnalysisReportEntry, id: string): string {
     entry.sentences.length > 0 ? `<ul>${entry.sentences.map((sentence) => `<li>${markdownInline(sentence)}</li>`).join("")}</ul>` : "",
     files ? `<p class="data-files">Data: ${files}</p>` : "",
     ...figures,
+    ...linked,
     "</section>",
   ].join("\n");
 }

@@ -35,18 +35,25 @@ interface Column {
   cell(row: ExperimentRow): Cell;
 }
 
-/** The verdict as words (report.md adds ✅ / ❌): what the filter offers and the cell shows. */
+/**
+ * Verdicts as words (report.md adds ✅ / ❌), what the verdict filter offers. Keyed by string, not
+ * by the Verdict union, so a verdict added in ml/report/verdicts.ts shows as its own name until
+ * it is worded here.
+ */
+const VERDICT_WORDS: Readonly<Record<string, string>> = {
+  consistent: "consistent",
+  above: "above",
+  below: "below",
+  "single run": "single run (difference only)",
+  "no reference": "no published value",
+  subset: "subset run: no verdict",
+};
+
+const verdictWords = (verdict: string): string => VERDICT_WORDS[verdict] ?? verdict;
+
+/** The verdict cell: the words, with n where seeds were judged. */
 export function verdictText(row: ExperimentRow): string {
-  switch (row.verdict) {
-    case "consistent":
-    case "above":
-    case "below":
-      return `${row.verdict} (n = ${row.n})`;
-    case "single run":
-      return "single run (difference only)";
-    case "no reference":
-      return "no published value";
-  }
+  return ["consistent", "above", "below"].includes(row.verdict) ? `${row.verdict} (n = ${row.n})` : verdictWords(row.verdict);
 }
 
 export const RUN_COLUMNS: readonly Column[] = [
@@ -82,19 +89,11 @@ export function filterValue(row: ExperimentRow, key: RunFilterKey): string {
   }
 }
 
-const VERDICT_OPTIONS: Record<ExperimentRow["verdict"], string> = {
-  consistent: "consistent",
-  above: "above",
-  below: "below",
-  "single run": "single run",
-  "no reference": "no published value",
-};
-
 function filterControls(rows: readonly ExperimentRow[]): string {
   const selects = RUN_FILTERS.map(({ key, label }) => {
     const values = [...new Set(rows.map((row) => filterValue(row, key)))];
     if (key !== "study") values.sort();
-    const options = values.map((value) => `<option${attributes({ value })}>${escapeHtml(key === "verdict" ? VERDICT_OPTIONS[value as ExperimentRow["verdict"]] : value)}</option>`);
+    const options = values.map((value) => `<option${attributes({ value })}>${escapeHtml(key === "verdict" ? verdictWords(value).replace(/ \(.*\)$/, "") : value)}</option>`);
     return `<label>${label} <select${attributes({ "data-filter": key, name: key })}><option value="">all</option>${options.join("")}</select></label>`;
   });
   return `<form class="run-filters" aria-label="Filter the runs">${selects.join("")}<button type="reset">Show all</button></form>`;
