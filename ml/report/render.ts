@@ -44,6 +44,9 @@ textMetrics.width = (item, text) => {
 };
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  // Gradient and clip-path ids come from counters shared by the whole process: reset them so a
+  // chart's bytes do not depend on how many charts this process drew before (inline or in a worker).
+  vega.resetSVGDefIds();
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
   try {
     return await view.toSVG();
