@@ -16,7 +16,7 @@ import { PROVENANCE_PLACEHOLDER } from "./provenance.ts";
 import { profileNotice } from "./profile-notice.ts";
 import { DRAFT_SLOT, slot } from "./publish-slots.ts";
 import { conditionsRange, timedRows } from "./run-conditions.ts";
-import { seedsParagraph, summarySection } from "./summary-section.ts";
+import { folded, seedsParagraph, summarySection } from "./summary-section.ts";
 import { studySections } from "./study-section.ts";
 
 export type { ReportChart, ReportInput, TrainingEnvironment } from "./report-parts.ts";
@@ -69,7 +69,7 @@ export function renderReport(input: ReportInput): string {
       `${runs} training run${runs === 1 ? "" : "s"} in all, trained with TensorFlow.js and evaluated on the MNIST test set. Every number below is read from the pipeline's ` +
       "`train` and `evaluate` outputs; the sentences are generated from those numbers.",
   );
-  push(seedsParagraph());
+  push(folded("How the runs were made: seeds", [seedsParagraph()]));
 
   for (const block of summarySection(input)) push(block);
 

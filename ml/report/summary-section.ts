@@ -87,7 +87,15 @@ export function summarySection(input: ReportInput): string[] {
     input.commentary.overall.map((sentence) => `- ${sentence}`).join("\n"),
     summaryTable(input.rows),
     `<sub>Δ since last committed report: ${slot(DELTA_BASE_SLOT, "filled in when the report is published")}.</sub>`,
-    verdictParagraph(),
-    ...input.charts.filter((chart) => chart.scope === "all").map(chartBlock),
+    // One screen of summary: how verdicts are made and the charts across all experiments fold below it.
+    folded(`How verdicts are made, and ${input.charts.filter((chart) => chart.scope === "all").length} charts across all experiments`, [
+      verdictParagraph(),
+      ...input.charts.filter((chart) => chart.scope === "all").map(chartBlock),
+    ]),
   ];
+}
+
+/** Blocks inside a <details> element that starts closed (GitHub renders the markdown inside once opened). */
+export function folded(summary: string, blocks: readonly string[]): string {
+  return ["<details>", `<summary>${summary}</summary>`, "", blocks.join("\n\n"), "", "</details>"].join("\n");
 }

@@ -168,6 +168,13 @@ test("report.md covers every experiment, links only files that exist, and leaves
   assert.match(markdown, /\| `lenet` \| 003 \| [\d.]+% ± [\d.]+ \(n = 2\) \| 98\.11% \| — \| — \| — subset run: no verdict \| <!--slot:delta:lenet-->—<!--\/slot--> \|/);
   assert.match(markdown, /\| `conv1-sgd` \| 001 \| [\d.]+% \(n = 1\) \| 93\.90% \| — \| — \| — subset run: no verdict \| <!--slot:delta:conv1-sgd-->—<!--\/slot--> \|/);
   assert.ok(!/✅|❌|consistent \(n|Rows with several seeds: the published value/.test(markdown), "no verdict and no reproduction count anywhere");
+  // One screen of summary: headline bullets and the table; how verdicts are made and the charts fold below it.
+  const summary = markdown.slice(markdown.indexOf("## Summary"), markdown.indexOf("\n## ", markdown.indexOf("## Summary")));
+  const visible = summary.replace(/<details>[\s\S]*?<\/details>/g, "").split("\n").filter((line) => line.trim() !== "");
+  assert.ok(!visible.some((line) => line.startsWith("![")), "no chart open in the summary");
+  assert.ok(visible.length <= IDS.length + 10, `the summary shows ${visible.length} lines`);
+  assert.match(summary, /<details>\n<summary>How verdicts are made, and 3 charts across all experiments<\/summary>/);
+  assert.match(markdown, /<details>\n<summary>How the runs were made: seeds<\/summary>/);
   // The notice at the top: what the runs trained on, no verdict, and a slot for the params file.
   assert.match(
     markdown,
