@@ -263,7 +263,7 @@ export function trainingCostSpec(rows: readonly CostRow[], colors: ColorScale, b
     title: {
       text: "Training time and throughput per experiment",
       subtitle: [
-        `Backend: ${backend} · time: all epochs, validation included · throughput: training images per second, mean over epochs`,
+        `Backend: ${backend} · time: all epochs, validation and per-epoch test passes included · throughput: training images per second, mean over epochs`,
         `"at once": pipeline stages running on the machine when the training started, itself included; compare times at equal counts`,
       ],
     },

@@ -37,7 +37,7 @@ function environmentLines(input: ReportInput, totalSeconds: number): string[] {
   const timed = timedRows(input.rows);
   if (timed.length > 0) {
     const which = timed.length === input.rows.length ? "all experiments" : `the ${timed.length} of ${input.rows.length} experiments with recorded times`;
-    lines.push(`- Total training time: **${formatSeconds(totalSeconds)}** (every seed of ${which}, validation passes included; ${integer(totalSeconds)} s).`);
+    lines.push(`- Total training time: **${formatSeconds(totalSeconds)}** (every seed of ${which}, validation and per-epoch test passes included; ${integer(totalSeconds)} s).`);
     lines.push(`- Training times were measured with ${conditionsRange(timed)} (per experiment in each study's table).`);
   } else {
     lines.push("- Training times: not recorded (the report was built without the trainings' run records).");

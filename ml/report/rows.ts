@@ -95,7 +95,7 @@ export interface ExperimentRow {
   targetAccuracy: number | null;
   /** Whether the seeds reach the target, judged on the mean's one-sided 95% lower bound; null without a target. */
   challenge: ThresholdTest | null;
-  /** Wall time of one training (mean over the seeds with records), validation passes included. */
+  /** Wall time of one training (mean over the seeds with records), validation and per-epoch test passes included. */
   trainingSeconds: number | null;
   /** Summed over every seed's training: what the row cost. */
   trainingSecondsTotal: number | null;
