@@ -43,16 +43,23 @@ textMetrics.width = (item, text) => {
   return item.limit && item.limit > 0 ? Math.min(width, item.limit) : width;
 };
 
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  // Gradient and clip-path ids come from counters shared by the whole process: reset them so a
-  // chart's bytes do not depend on how many charts this process drew before (inline or in a worker).
-  vega.resetSVGDefIds();
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+/** Renders one at a time: two stages drawing at once in one process would share vega's id counters. */
+let rendering: Promise<unknown> = Promise.resolve();
+
+export function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const next = rendering.then(async () => {
+    // Gradient and clip-path ids come from counters shared by the whole process: reset them so a
+    // chart's bytes do not depend on what this process drew before (inline or in a worker's process).
+    (vega as unknown as { resetSVGDefIds(): void }).resetSVGDefIds();
+    const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+    try {
+      return await view.toSVG();
+    } finally {
+      view.finalize();
+    }
+  });
+  rendering = next.catch(() => {});
+  return next;
 }
 
 /** The SVG as RGBA pixels, text drawn with the bundled fonts. `scale` 2 gives crisp text on high-density screens and in slides. */
