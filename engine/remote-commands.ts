@@ -65,7 +65,8 @@ export async function pullCommand<Params>(session: Session<Params>, only: readon
   });
   for (const miss of missing) warn(`not pulled: ${miss}`);
   const seconds = (performance.now() - started) / 1000;
-  return `pulled ${pulled} results (${(bytes / 2 ** 20).toFixed(1)} MiB) in ${seconds.toFixed(1)}s; ${results.length - pulled - missing.length} were already here${missing.length ? `, ${missing.length} could not be pulled` : ""}`;
+  const here = results.length - pulled - missing.length;
+  return `pulled ${pulled} results (${(bytes / 2 ** 20).toFixed(1)} MiB) in ${seconds.toFixed(1)}s; ${here} ${here === 1 ? "was" : "were"} already here${missing.length ? `, ${missing.length} could not be pulled` : ""}`;
 }
 
 /**
