@@ -47,6 +47,17 @@ const TILE_WIDTH = 4;
 
 const roundUp4 = (v: number): number => Math.ceil(v / 4) * 4;
 
+/**
+ * Output channels conv_forward reads weights (and a bias) for: its blocks of 8, then a last block
+ * of 12 or 4 (simd/kernels.wat), padded with zeros beyond o.
+ */
+function weightStride(o: number): number {
+  let ob = 0;
+  while (o - ob > 12 || o - ob === 8) ob += 8;
+  const left = o - ob;
+  return left === 0 ? o : left > 4 ? ob + 12 : ob + 4;
+}
+
 export function forwardGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
   return {
     n: info.batchSize, h: info.inHeight, w: info.inWidth, c: info.inChannels,
@@ -151,7 +162,7 @@ export function directConv(wasm: BackendWasm, x: Info, filter: Info, g: ConvGeom
     // Rows narrower than a tile: computed a tile wide (the extra pixels read padding), then cut.
     const tile: ConvGeometry = g.ow < TILE_WIDTH ? { ...g, ow: TILE_WIDTH } : g;
     const padded = padColumns(wasm, x, tile, temps);
-    const oStride = roundUp4(g.o);
+    const oStride = weightStride(g.o);
     let weights = filter;
     if (turned || oStride !== g.o) {
       weights = packFilter(wasm, filter, g, oStride, turned);

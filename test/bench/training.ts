@@ -43,7 +43,7 @@ export const CASES: ReadonlyArray<{ arch: Architecture; batchSize: number; image
   { arch: "lenet", batchSize: 64, images: 3200 },
   { arch: "textbook", batchSize: 64, images: 3200 },
   { arch: "cnn9", batchSize: 128, images: 6400 },
-  { arch: "conv1", batchSize: 32, images: 25600 },
+  { arch: "conv1", batchSize: 32, images: 51200 },
 ];
 
 const SELF = fileURLToPath(import.meta.url);

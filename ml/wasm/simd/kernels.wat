@@ -236,14 +236,18 @@
   ;;   y[b, oy, ox, oc] = bias[oc] + Σ_i Σ_{k < fw·c} x[b, oy·sh + i - top, ox·sw·c + k] · w[i, k, oc]
   ;; x is [n, h, wp, c] with its columns already padded (column 0 is the input's column -left), so
   ;; the fw·c values a tap row reads for one output pixel lie side by side. Rows outside [0, h) are
-  ;; padding and skipped. w is [fh, fw·c, oStride] (oStride ≥ o, a multiple of 4, zeros beyond o);
-  ;; bias is 0 (none) or oStride floats. Each output sums bias first, then the taps row by row and
-  ;; within a row in (j, c) order, one multiply and one add per tap (MADD). A tile is 4 output
-  ;; pixels of one row × 8 channels (8 accumulators): each weight vector loaded serves 4 pixels,
-  ;; each broadcast pixel value 2 vectors. A row's last tile starts at ow - 4 and recomputes a few
-  ;; pixels (the same sums in the same order), so ow must be ≥ 4 (a caller with narrower rows
-  ;; computes 4 pixels from a wider-padded input and keeps its own). The 4-channel tail stores only
-  ;; the channels below o.
+  ;; padding and skipped. Each output sums bias first, then the taps row by row and within a row in
+  ;; (j, c) order, one multiply and one add per tap (MADD). Blocks of output channels:
+  ;;  - 8 while more than 12 are left, or exactly 8: a tile is 4 output pixels of one row × 8
+  ;;    channels (8 accumulators), each weight vector loaded serves 4 pixels, each broadcast pixel
+  ;;    value 2 vectors;
+  ;;  - then 5 to 12 left: one block of 12, 2 pixels × 12 channels (6 accumulators);
+  ;;  - or 1 to 4 left: one block of 4, 4 pixels × 4 channels.
+  ;; w is [fh, fw·c, oStride] with zeros beyond o, oStride reaching the last block's end (o rounded
+  ;; up to 4, or to o - r + 12 for a block of 12 with r < 12 left); bias is 0 (none) or oStride
+  ;; floats. A row's last tile starts at ow - 4 (ow - 2) and recomputes a few pixels (the same sums
+  ;; in the same order), so ow must be ≥ 4 (a caller with narrower rows computes 4 pixels from a
+  ;; wider-padded input and keeps its own). Partial blocks store only the channels below o.
   (func $convForward (export "conv_forward")
     (param $x i32) (param $w i32) (param $bias i32) (param $y i32)
     (param $n i32) (param $h i32) (param $wp i32) (param $c i32)
@@ -256,7 +260,8 @@
     (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32) (local $wq i32) (local $xEnd i32) (local $yp i32)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
-    (local $w0 v128) (local $w1 v128) (local $s v128) (local $bv0 v128) (local $bv1 v128)
+    (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $s v128) (local $bv0 v128) (local $bv1 v128) (local $bv2 v128)
+    (local $a02 v128) (local $a12 v128) (local $r i32)
     (local.set $kBytes (i32.shl (i32.mul (local.get $fw) (local.get $c)) (i32.const 2)))
     (local.set $pixStep (i32.shl (i32.mul (local.get $sw) (local.get $c)) (i32.const 2)))
     (local.set $rowBytes (i32.shl (i32.mul (local.get $wp) (local.get $c)) (i32.const 2)))
@@ -281,7 +286,8 @@
         (local.set $ob (i32.const 0))
         ;; 8 channels at a time
         (block $o8Done (loop $o8Loop
-          (br_if $o8Done (i32.gt_s (i32.add (local.get $ob) (i32.const 8)) (local.get $o)))
+          (local.set $r (i32.sub (local.get $o) (local.get $ob)))
+          (br_if $o8Done (i32.and (i32.le_s (local.get $r) (i32.const 12)) (i32.ne (local.get $r) (i32.const 8))))
           (if (local.get $bias)
             (then
               (local.set $bv0 (v128.load offset=0 (i32.add (local.get $bias) (i32.shl (local.get $ob) (i32.const 2)))))
@@ -338,6 +344,59 @@
             (br $tLoop)))
           (local.set $ob (i32.add (local.get $ob) (i32.const 8)))
           (br $o8Loop)))
+        ;; 5 to 12 channels left (not 8): one block of 12, 2 pixels × 3 vectors (6 accumulators: with 3 pixels
+        ;; V8 spills one to the stack),
+        ;; the last vectors stored only up to o (the weights are padded to ob + 12)
+        (local.set $r (i32.sub (local.get $o) (local.get $ob)))
+        (if (i32.gt_s (local.get $r) (i32.const 4)) (then
+          (if (local.get $bias)
+            (then
+              (local.set $bv0 (v128.load offset=0 (i32.add (local.get $bias) (i32.shl (local.get $ob) (i32.const 2)))))
+              (local.set $bv1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $ob) (i32.const 2)))))
+              (local.set $bv2 (v128.load offset=32 (i32.add (local.get $bias) (i32.shl (local.get $ob) (i32.const 2))))))
+            (else
+              (local.set $bv0 (v128.const i32x4 0 0 0 0))
+              (local.set $bv1 (v128.const i32x4 0 0 0 0))
+              (local.set $bv2 (v128.const i32x4 0 0 0 0))))
+          (local.set $t (i32.const 0))
+          (block $t12Done (loop $t12Loop
+            (br_if $t12Done (i32.ge_s (local.get $t) (local.get $ow)))
+            (local.set $ox0 (local.get $t))
+            (if (i32.gt_s (i32.add (local.get $ox0) (i32.const 2)) (local.get $ow)) (then (local.set $ox0 (i32.sub (local.get $ow) (i32.const 2)))))
+            (local.set $a00 (local.get $bv0)) (local.set $a01 (local.get $bv1)) (local.set $a02 (local.get $bv2))
+            (local.set $a10 (local.get $bv0)) (local.set $a11 (local.get $bv1)) (local.set $a12 (local.get $bv2))
+            (local.set $i (local.get $i0))
+            (block $i12Done (loop $i12Loop
+              (br_if $i12Done (i32.ge_s (local.get $i) (local.get $i1)))
+              (local.set $x0 (i32.add (i32.add (local.get $xr) (i32.mul (local.get $i) (local.get $rowBytes))) (i32.mul (local.get $ox0) (local.get $pixStep))))
+              (local.set $x1 (i32.add (local.get $x0) (local.get $pixStep)))
+              (local.set $xEnd (i32.add (local.get $x0) (local.get $kBytes)))
+              (local.set $wq (i32.add (i32.add (local.get $w) (i32.mul (local.get $i) (local.get $wRowBytes))) (i32.shl (local.get $ob) (i32.const 2))))
+              (loop $k12
+                (local.set $w0 (v128.load offset=0 (local.get $wq)))
+                (local.set $w1 (v128.load offset=16 (local.get $wq)))
+                (local.set $w2 (v128.load offset=32 (local.get $wq)))
+                (local.set $s (v128.load32_splat (local.get $x0)))
+                MADD($a00, $s, $w0) MADD($a01, $s, $w1) MADD($a02, $s, $w2)
+                (local.set $s (v128.load32_splat (local.get $x1)))
+                MADD($a10, $s, $w0) MADD($a11, $s, $w1) MADD($a12, $s, $w2)
+                (local.set $x0 (i32.add (local.get $x0) (i32.const 4)))
+                (local.set $x1 (i32.add (local.get $x1) (i32.const 4)))
+                (local.set $wq (i32.add (local.get $wq) (local.get $wStep)))
+                (br_if $k12 (i32.lt_u (local.get $x0) (local.get $xEnd))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $i12Loop)))
+            (local.set $yp (i32.add (i32.add (local.get $yRow) (i32.mul (local.get $ox0) (local.get $oBytes))) (i32.shl (local.get $ob) (i32.const 2))))
+            (v128.store offset=0 (local.get $yp) (local.get $a00))
+            (call $storePart (i32.add (local.get $yp) (i32.const 16)) (local.get $a01) (i32.sub (local.get $r) (i32.const 4)))
+            (call $storePart (i32.add (local.get $yp) (i32.const 32)) (local.get $a02) (i32.sub (local.get $r) (i32.const 8)))
+            (local.set $yp (i32.add (local.get $yp) (local.get $oBytes)))
+            (v128.store offset=0 (local.get $yp) (local.get $a10))
+            (call $storePart (i32.add (local.get $yp) (i32.const 16)) (local.get $a11) (i32.sub (local.get $r) (i32.const 4)))
+            (call $storePart (i32.add (local.get $yp) (i32.const 32)) (local.get $a12) (i32.sub (local.get $r) (i32.const 8)))
+            (local.set $t (i32.add (local.get $t) (i32.const 2)))
+            (br $t12Loop)))
+          (local.set $ob (local.get $o))))
         ;; the remaining channels 4 at a time (the last block may hold fewer than 4)
         (block $o4Done (loop $o4Loop
           (br_if $o4Done (i32.ge_s (local.get $ob) (local.get $o)))
@@ -1029,8 +1088,10 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bLoop))))
 
-  ;; Stores the first min(count, 4) lanes of v at addr (a channel block cut short by the tensor's end).
+  ;; Stores the first min(count, 4) lanes of v at addr, none if count ≤ 0 (a channel block cut short
+  ;; by the tensor's end).
   (func $storePart (param $addr i32) (param $v v128) (param $count i32)
+    (if (i32.le_s (local.get $count) (i32.const 0)) (then (return)))
     (if (i32.ge_s (local.get $count) (i32.const 4)) (then (v128.store (local.get $addr) (local.get $v)) (return)))
     (if (i32.ge_s (local.get $count) (i32.const 2))
       (then
