@@ -11,7 +11,8 @@ import type { Architecture, ExperimentSpec } from "./training-types.ts";
  * its operators, V8 compiles and tiers up; PyTorch allocates); the figure is the median of the
  * later epochs. By default an epoch has as many images as make it last a second or more
  * (`CASES`): a shorter one measures little but noise. conv1's steps are so short that ours keeps
- * speeding up for thousands of them (V8 optimising tfjs-core's JavaScript), so its epochs are longer.
+ * speeding up for thousands of them (V8 optimising tfjs-core's JavaScript), so its epochs are the
+ * whole training set.
  * Per thread count and architecture, ours runs in a child process (a backend initialises once per
  * process) and PyTorch right after it (training_pytorch.py, the same networks, batch sizes and
  * optimizer), so the two are minutes apart at most and a ratio is taken under one machine state.
@@ -44,7 +45,7 @@ export const CASES: ReadonlyArray<{ arch: Architecture; batchSize: number; image
   { arch: "lenet", batchSize: 64, images: 3200 },
   { arch: "textbook", batchSize: 64, images: 3200 },
   { arch: "cnn9", batchSize: 128, images: 6400 },
-  { arch: "conv1", batchSize: 32, images: 102400 },
+  { arch: "conv1", batchSize: 32, images: 60000 },
 ];
 
 const SELF = fileURLToPath(import.meta.url);
@@ -143,6 +144,7 @@ async function benchInThisProcess(images: number, epochs: number, only: readonly
   const dataDir = mnistDir();
   const raw = await readIdxImages(join(dataDir, "train-images-idx3-ubyte"));
   const labels = await readIdxLabels(join(dataDir, "train-labels-idx1-ubyte"));
+  if (!(images >= 1 && images <= labels.length)) throw new Error(`--images ${images}: MNIST has ${labels.length} training images; give 1 to ${labels.length}`);
   const lut = normalizationTable(null);
   const pixels = new Float32Array(images * 784);
   for (let i = 0; i < pixels.length; i++) pixels[i] = lut[raw.pixels[i]!]!;
