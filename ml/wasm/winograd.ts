@@ -34,10 +34,16 @@ const G: Record<3 | 5, readonly (readonly number[])[]> = {
 const tiles = (outputs: number): number => Math.ceil(outputs / 2);
 const roundUp4 = (v: number): number => Math.ceil(v / 4) * 4;
 
-/** Below 4 input channels the zeros rounding them up to 4 cost more than Winograd saves (a first layer). */
+/**
+ * Below 4 input channels the zeros rounding them up to 4 cost more than Winograd saves (a first
+ * layer); so do tiles mostly over padding (lenet's input gradient: its 8×8 dy padded to 16×16,
+ * 6.7 ms against the direct kernel's 6.0 in `npm run bench -- --only kernels`).
+ */
 export function winogradApplies(g: ConvGeometry): boolean {
   const square = g.fh === g.fw && (g.fh === 3 || g.fh === 5);
-  return square && g.sh === 1 && g.sw === 1 && g.c >= 4 && tiles(g.oh) * tiles(g.ow) >= 4;
+  if (!square || g.sh !== 1 || g.sw !== 1 || g.c < 4 || tiles(g.oh) * tiles(g.ow) < 4) return false;
+  const paddedArea = (2 * tiles(g.oh) + g.fh - 1) * (2 * tiles(g.ow) + g.fw - 1);
+  return g.h * g.w >= paddedArea / 2;
 }
 
 /** y = conv(x, filter) (+ bias), as directConv (direct-conv.ts) computes it, for a geometry winogradApplies to. */
