@@ -4,8 +4,8 @@
  * convolution of dy with the filter turned by 180° and its channels swapped.
  *
  * The kernel wants the input's columns padded, so that a tap row of one output pixel is one run of
- * fw·C floats (`copy_rows`, a copy of the input), and its filter's output channels a multiple of 4
- * (a packed copy, only when they are not, or when the filter must be turned). Rows of padding are
+ * fw·C floats (`copy_rows`, a copy of the input), and reads the filter in place or packed (see
+ * directConv). Rows of padding are
  * skipped rather than stored. It computes 4 output pixels of a row at a time: narrower rows are
  * computed 4 wide from a wider-padded input, and their own pixels copied out. Each output sums its
  * bias, then the taps row by row, in (column, channel) order, as XNNPACK's convolution does;
@@ -114,10 +114,10 @@ function withSlack(wasm: BackendWasm, info: Info, bytes: number, temps: Info[]):
 }
 
 /**
- * dW [fh, fw, c, o] of the convolution x → dy (simd/kernels.wat `conv_filter_grad`). The
- * kernel computes a tap row's fw·c rows of dW 4 at a time; when fw·c is not a multiple of 4 it
- * writes a scratch dW with the rows rounded up, reading up to 12 bytes past each tap row's values
- * (past x's end for the last one), and the extra rows are dropped.
+ * dW [fh, fw, c, o] of the convolution x → dy (simd/kernels.wat `conv_filter_grad`). The kernel
+ * computes a tap row's fw·c rows of dW 4 at a time and its channels 4 at a time, reading up to 12
+ * bytes past each tap row's values in x and past dy's channels: when fw·c or o is not a multiple
+ * of 4 it writes a scratch dW rounded up, and only the real rows and columns are copied out.
  */
 export function directFilterGrad(wasm: BackendWasm, x: Info, dy: Info, g: ConvGeometry): Info {
   if (useWinograd && winogradApplies(g)) return winogradFilterGrad(wasm, x, dy, g);
@@ -125,24 +125,26 @@ export function directFilterGrad(wasm: BackendWasm, x: Info, dy: Info, g: ConvGe
   try {
     const k = g.fw * g.c;
     const kRows = roundUp4(k);
+    const oPad = roundUp4(g.o);
     const padded = withSlack(wasm, padColumns(wasm, x, g, temps), (kRows - k) * 4, temps);
-    const dyRead = g.o % 4 === 0 ? dy : withSlack(wasm, dy, 12, temps);
+    const dyRead = oPad === g.o ? dy : withSlack(wasm, dy, 12, temps);
     const dW = wasm.makeOutput([g.fh, g.fw, g.c, g.o], "float32");
     temps.push(dW); // until it is returned
     let target = dW;
-    if (kRows !== k) {
-      target = wasm.makeOutput([g.fh, kRows, g.o], "float32");
+    if (kRows !== k || oPad !== g.o) {
+      target = wasm.makeOutput([g.fh, kRows, oPad], "float32");
       temps.push(target);
     }
     wasm.typedArrayFromHeap(target).fill(0);
-    simdKernels(wasm).conv_filter_grad(
+    const kernels = simdKernels(wasm);
+    kernels.conv_filter_grad(
       heapOffset(wasm, padded), heapOffset(wasm, dyRead), heapOffset(wasm, target),
-      g.n, g.h, paddedWidth(g), g.c, g.oh, g.ow, g.o, g.fh, g.fw, g.sh, g.sw, g.top, kRows,
+      g.n, g.h, paddedWidth(g), g.c, g.oh, g.ow, g.o, g.fh, g.fw, g.sh, g.sw, g.top, kRows, oPad,
     );
     if (target !== dW) {
-      const from = wasm.typedArrayFromHeap(target) as Float32Array;
-      const to = wasm.typedArrayFromHeap(dW) as Float32Array;
-      for (let i = 0; i < g.fh; i++) to.set(from.subarray(i * kRows * g.o, (i * kRows + k) * g.o), i * k * g.o);
+      for (let i = 0; i < g.fh; i++) {
+        kernels.copy_rows(heapOffset(wasm, target) + i * kRows * oPad * 4, oPad * 4, heapOffset(wasm, dW) + i * k * g.o * 4, g.o * 4, k, g.o * 4, 0);
+      }
     }
     temps.splice(temps.indexOf(dW), 1);
     return dW;
@@ -162,20 +164,24 @@ export function directConv(wasm: BackendWasm, x: Info, filter: Info, g: ConvGeom
     // Rows narrower than a tile: computed a tile wide (the extra pixels read padding), then cut.
     const tile: ConvGeometry = g.ow < TILE_WIDTH ? { ...g, ow: TILE_WIDTH } : g;
     const padded = padColumns(wasm, x, tile, temps);
+    // The kernel reads weights and bias up to its last block's end (weightStride). A turned
+    // filter is packed with zeros to that width. A filter as tfjs stores it is too when its rows
+    // are reused across many output pixels (rows padded to a multiple of 4 keep the vector loads
+    // aligned: conv1's 8×8 layer 0.15 against 0.19 ms in place), and is read in place otherwise
+    // (a thin Dense weight at a small batch, where packing its many rows costs more: the lanes
+    // past o take the next row's values, never stored, and the end needs room).
     const oStride = weightStride(g.o);
+    const reach = (oStride - g.o) * 4;
+    let weightStep = g.o;
     let weights = filter;
-    if (turned || oStride !== g.o) {
+    if (turned || (reach > 0 && g.n * g.oh * g.ow >= 256)) {
+      weightStep = oStride;
       weights = packFilter(wasm, filter, g, oStride, turned);
       temps.push(weights);
+    } else if (reach > 0) {
+      weights = withSlack(wasm, filter, reach, temps);
     }
-    let biasInfo = bias;
-    if (bias !== undefined && oStride !== g.o) {
-      biasInfo = wasm.makeOutput([oStride], "float32");
-      temps.push(biasInfo);
-      const values = wasm.typedArrayFromHeap(biasInfo) as Float32Array;
-      values.fill(0);
-      values.set(wasm.typedArrayFromHeap(bias) as Float32Array);
-    }
+    const biasInfo = bias === undefined || reach === 0 ? bias : withSlack(wasm, bias, reach, temps);
     const y = wasm.makeOutput([g.n, g.oh, g.ow, g.o], "float32");
     temps.push(y); // until it is returned
     let out = y;
@@ -185,7 +191,7 @@ export function directConv(wasm: BackendWasm, x: Info, filter: Info, g: ConvGeom
     }
     simdKernels(wasm).conv_forward(
       heapOffset(wasm, padded), heapOffset(wasm, weights), biasInfo === undefined ? 0 : heapOffset(wasm, biasInfo), heapOffset(wasm, out),
-      g.n, g.h, paddedWidth(tile), g.c, g.oh, tile.ow, g.o, oStride, g.fh, g.fw, g.sh, g.sw, g.top,
+      g.n, g.h, paddedWidth(tile), g.c, g.oh, tile.ow, g.o, weightStep, g.fh, g.fw, g.sh, g.sw, g.top,
     );
     if (out !== y) {
       const rowBytes = g.ow * g.o * 4;
@@ -198,7 +204,11 @@ export function directConv(wasm: BackendWasm, x: Info, filter: Info, g: ConvGeom
   }
 }
 
-/** [fh, fw, c, oStride] with zero columns from o on; `turned`: from the forward filter [fh, fw, o, c]. */
+/**
+ * The filter [fh, fw, c, oStride] with zeros from o on: as tfjs stores it ([fh, fw, c, o]), or,
+ * `turned`, from the filter of the convolution whose input gradient this is ([fh, fw, o, c]),
+ * turned by 180° with its channels swapped.
+ */
 function packFilter(wasm: BackendWasm, filter: Info, g: ConvGeometry, oStride: number, turned: boolean): Info {
   const { fh, fw, c, o } = g;
   const packed = wasm.makeOutput([fh, fw, c, oStride], "float32");

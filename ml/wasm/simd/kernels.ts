@@ -34,7 +34,7 @@ export interface SimdKernels {
   pad_images(src: number, dst: number, n: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number, cp: number): void;
   conv_filter_grad(
     x: number, dy: number, dW: number, n: number, h: number, wp: number, c: number, oh: number, ow: number, o: number,
-    fh: number, fw: number, sh: number, sw: number, top: number, kRows: number,
+    fh: number, fw: number, sh: number, sw: number, top: number, kRows: number, dwStride: number,
   ): void;
   sgd_update(p: number, g: number, pOut: number, n: number, lr: number): void;
   sgd_momentum_update(p: number, g: number, buf: number, pOut: number, bufOut: number, n: number, momentum: number, lr: number): void;

@@ -1044,7 +1044,7 @@
             (i32.add (local.get $u) (i32.shl (i32.mul (i32.mul (local.get $e) (local.get $c)) (local.get $o)) (i32.const 2)))
             (i32.const 1) (i32.const 1) (local.get $T) (local.get $c)
             (i32.const 1) (local.get $T) (local.get $o)
-            (i32.const 1) (i32.const 1) (i32.const 1) (i32.const 1) (i32.const 0) (local.get $c))
+            (i32.const 1) (i32.const 1) (i32.const 1) (i32.const 1) (i32.const 0) (local.get $c) (local.get $o))
           (local.set $e (i32.add (local.get $e) (i32.const 1)))
           (br $eLoop)))
         (local.set $ty0 (i32.add (local.get $ty0) (local.get $rows)))
@@ -1101,29 +1101,30 @@
 
   ;; Conv2DBackpropFilter (and a Dense layer's xᵀ·dy), register-blocked:
   ;;   dW[i, k, oc] += Σ_{b, y, xx} x[b, y·sh + i - top, xx·sw·c + k] · dy[b, y, xx, oc]
-  ;; with x column-padded as for conv_forward ([n, h, wp, c]), dW [fh, kRows, o] (zeroed by the
-  ;; caller; kRows a multiple of 4, ≥ fw·c: rows k ≥ fw·c take products with whatever follows a
-  ;; tap row's values in x, up to 12 bytes past it, and the caller drops them) and dy [n, oh, ow, o].
-  ;; Every element sums over b, then y, then xx, one MADD per term, accumulating in dW from one
-  ;; image to the next (as conv_filter_grad does). Rows of padding are skipped; padded columns add
-  ;; products with zero. A tile is 4 consecutive k (4 neighbouring values of x, broadcast) × 8
-  ;; channels of dy (8 accumulators): each dy vector serves 4 taps. Tiles of dy channels are
-  ;; outermost per tap row, so a tile's strip of the image's dy stays in L1 while every k passes
-  ;; over it. The last channels go 4 at a time (a block cut short by o reads past it, into the next
-  ;; pixel's channels or up to 12 bytes past dy, but stores only the channels below o).
+  ;; with x column-padded as for conv_forward ([n, h, wp, c]), dy [n, oh, ow, o] and dW
+  ;; [fh, kRows, dwStride] (zeroed by the caller; kRows a multiple of 4, ≥ fw·c, and dwStride a
+  ;; multiple of 4, ≥ o). Rows k ≥ fw·c take products with whatever follows a tap row's values in x,
+  ;; up to 12 bytes past it, and columns from o on with the next pixel's channels of dy, up to 12
+  ;; bytes past it: the caller drops both. Every element sums over b, then y, then xx, one MADD per
+  ;; term, accumulating in dW from one image to the next. Rows of padding are skipped; padded
+  ;; columns add products with zero. A tile is 4 consecutive k (4 neighbouring values of x,
+  ;; broadcast) × 8 channels of dy (8 accumulators): each dy vector serves 4 taps; fewer than 8
+  ;; channels left go 4 at a time. Tiles of dy channels are outermost per tap row, and a few output
+  ;; rows (~64 pixels) at a time, so a tile's strips of x and dy stay in L1 while every k passes.
   (func $convFilterGrad (export "conv_filter_grad")
     (param $x i32) (param $dy i32) (param $dW i32)
     (param $n i32) (param $h i32) (param $wp i32) (param $c i32)
     (param $oh i32) (param $ow i32) (param $o i32)
-    (param $fh i32) (param $fw i32) (param $sh i32) (param $sw i32) (param $top i32) (param $kRows i32)
+    (param $fh i32) (param $fw i32) (param $sh i32) (param $sw i32) (param $top i32) (param $kRows i32) (param $dwStride i32)
     (local $b i32) (local $i i32) (local $yLo i32) (local $yHi i32) (local $y0 i32) (local $y1 i32) (local $y i32) (local $iy i32) (local $chunk i32)
-    (local $kb i32) (local $ob i32) (local $cnt i32) (local $oBytes i32) (local $pixStep i32) (local $rowBytes i32) (local $dyRowBytes i32)
+    (local $kb i32) (local $ob i32) (local $cnt i32) (local $oBytes i32) (local $dwBytes i32) (local $pixStep i32) (local $rowBytes i32) (local $dyRowBytes i32)
     (local $xRow i32) (local $dyRow i32) (local $dwRow i32) (local $dwp i32)
     (local $xp i32) (local $dyp i32) (local $dyEnd i32)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
     (local $d0 v128) (local $d1 v128) (local $s v128)
     (local.set $oBytes (i32.shl (local.get $o) (i32.const 2)))
+    (local.set $dwBytes (i32.shl (local.get $dwStride) (i32.const 2)))
     (local.set $pixStep (i32.shl (i32.mul (local.get $sw) (local.get $c)) (i32.const 2)))
     (local.set $rowBytes (i32.shl (i32.mul (local.get $wp) (local.get $c)) (i32.const 2)))
     (local.set $dyRowBytes (i32.mul (local.get $ow) (local.get $oBytes)))
@@ -1148,7 +1149,7 @@
           (br_if $y1Done (i32.lt_s (i32.sub (i32.add (i32.mul (i32.sub (local.get $yHi) (i32.const 1)) (local.get $sh)) (local.get $i)) (local.get $top)) (local.get $h)))
           (local.set $yHi (i32.sub (local.get $yHi) (i32.const 1)))
           (br $y1Loop)))
-        (local.set $dwRow (i32.add (local.get $dW) (i32.mul (i32.mul (local.get $i) (local.get $kRows)) (local.get $oBytes))))
+        (local.set $dwRow (i32.add (local.get $dW) (i32.mul (i32.mul (local.get $i) (local.get $kRows)) (local.get $dwBytes))))
         ;; a few output rows [y0, y1) at a time, ~64 pixels: their strips of x and dy stay in L1
         ;; whatever the channel count's stride does to cache sets
         (local.set $y0 (local.get $yLo))
@@ -1171,11 +1172,11 @@
                 (local.set $kb (i32.const 0))
                 (block $kbDone (loop $kbLoop
                   (br_if $kbDone (i32.ge_s (local.get $kb) (local.get $kRows)))
-                  (local.set $dwp (i32.add (local.get $dwRow) (i32.add (i32.mul (local.get $kb) (local.get $oBytes)) (i32.shl (local.get $ob) (i32.const 2)))))
+                  (local.set $dwp (i32.add (local.get $dwRow) (i32.add (i32.mul (local.get $kb) (local.get $dwBytes)) (i32.shl (local.get $ob) (i32.const 2)))))
                   (local.set $a00 (v128.load offset=0 (local.get $dwp))) (local.set $a01 (v128.load offset=16 (local.get $dwp)))
-                  (local.set $a10 (v128.load offset=0 (i32.add (local.get $dwp) (local.get $oBytes)))) (local.set $a11 (v128.load offset=16 (i32.add (local.get $dwp) (local.get $oBytes))))
-                  (local.set $a20 (v128.load offset=0 (i32.add (local.get $dwp) (i32.shl (local.get $oBytes) (i32.const 1))))) (local.set $a21 (v128.load offset=16 (i32.add (local.get $dwp) (i32.shl (local.get $oBytes) (i32.const 1)))))
-                  (local.set $a30 (v128.load offset=0 (i32.add (local.get $dwp) (i32.mul (local.get $oBytes) (i32.const 3))))) (local.set $a31 (v128.load offset=16 (i32.add (local.get $dwp) (i32.mul (local.get $oBytes) (i32.const 3)))))
+                  (local.set $a10 (v128.load offset=0 (i32.add (local.get $dwp) (local.get $dwBytes)))) (local.set $a11 (v128.load offset=16 (i32.add (local.get $dwp) (local.get $dwBytes))))
+                  (local.set $a20 (v128.load offset=0 (i32.add (local.get $dwp) (i32.shl (local.get $dwBytes) (i32.const 1))))) (local.set $a21 (v128.load offset=16 (i32.add (local.get $dwp) (i32.shl (local.get $dwBytes) (i32.const 1)))))
+                  (local.set $a30 (v128.load offset=0 (i32.add (local.get $dwp) (i32.mul (local.get $dwBytes) (i32.const 3))))) (local.set $a31 (v128.load offset=16 (i32.add (local.get $dwp) (i32.mul (local.get $dwBytes) (i32.const 3)))))
                   (local.set $y (local.get $y0))
                   (local.set $xp (i32.add (local.get $xRow) (i32.shl (local.get $kb) (i32.const 2))))
                   (local.set $dyp (i32.add (local.get $dyRow) (i32.shl (local.get $ob) (i32.const 2))))
@@ -1200,11 +1201,11 @@
                     (local.set $y (i32.add (local.get $y) (i32.const 1)))
                     (br_if $yLoop (i32.lt_s (local.get $y) (local.get $y1))))
                   (v128.store offset=0 (local.get $dwp) (local.get $a00)) (v128.store offset=16 (local.get $dwp) (local.get $a01))
-                  (local.set $dwp (i32.add (local.get $dwp) (local.get $oBytes)))
+                  (local.set $dwp (i32.add (local.get $dwp) (local.get $dwBytes)))
                   (v128.store offset=0 (local.get $dwp) (local.get $a10)) (v128.store offset=16 (local.get $dwp) (local.get $a11))
-                  (local.set $dwp (i32.add (local.get $dwp) (local.get $oBytes)))
+                  (local.set $dwp (i32.add (local.get $dwp) (local.get $dwBytes)))
                   (v128.store offset=0 (local.get $dwp) (local.get $a20)) (v128.store offset=16 (local.get $dwp) (local.get $a21))
-                  (local.set $dwp (i32.add (local.get $dwp) (local.get $oBytes)))
+                  (local.set $dwp (i32.add (local.get $dwp) (local.get $dwBytes)))
                   (v128.store offset=0 (local.get $dwp) (local.get $a30)) (v128.store offset=16 (local.get $dwp) (local.get $a31))
                   (local.set $kb (i32.add (local.get $kb) (i32.const 4)))
                   (br $kbLoop)))
@@ -1214,11 +1215,11 @@
                 (local.set $kb (i32.const 0))
                 (block $kb4Done (loop $kb4Loop
                   (br_if $kb4Done (i32.ge_s (local.get $kb) (local.get $kRows)))
-                  (local.set $dwp (i32.add (local.get $dwRow) (i32.add (i32.mul (local.get $kb) (local.get $oBytes)) (i32.shl (local.get $ob) (i32.const 2)))))
-                  (local.set $a00 (call $loadPart (local.get $dwp) (local.get $cnt)))
-                  (local.set $a10 (call $loadPart (i32.add (local.get $dwp) (local.get $oBytes)) (local.get $cnt)))
-                  (local.set $a20 (call $loadPart (i32.add (local.get $dwp) (i32.shl (local.get $oBytes) (i32.const 1))) (local.get $cnt)))
-                  (local.set $a30 (call $loadPart (i32.add (local.get $dwp) (i32.mul (local.get $oBytes) (i32.const 3))) (local.get $cnt)))
+                  (local.set $dwp (i32.add (local.get $dwRow) (i32.add (i32.mul (local.get $kb) (local.get $dwBytes)) (i32.shl (local.get $ob) (i32.const 2)))))
+                  (local.set $a00 (v128.load (local.get $dwp)))
+                  (local.set $a10 (v128.load (i32.add (local.get $dwp) (local.get $dwBytes))))
+                  (local.set $a20 (v128.load (i32.add (local.get $dwp) (i32.shl (local.get $dwBytes) (i32.const 1)))))
+                  (local.set $a30 (v128.load (i32.add (local.get $dwp) (i32.mul (local.get $dwBytes) (i32.const 3)))))
                   (local.set $y (local.get $y0))
                   (local.set $xp (i32.add (local.get $xRow) (i32.shl (local.get $kb) (i32.const 2))))
                   (local.set $dyp (i32.add (local.get $dyRow) (i32.shl (local.get $ob) (i32.const 2))))
@@ -1240,13 +1241,13 @@
                     (local.set $xp (i32.add (i32.sub (local.get $xp) (i32.mul (local.get $ow) (local.get $pixStep))) (i32.mul (local.get $sh) (local.get $rowBytes))))
                     (local.set $y (i32.add (local.get $y) (i32.const 1)))
                     (br_if $yLoop4 (i32.lt_s (local.get $y) (local.get $y1))))
-                  (call $storePart (local.get $dwp) (local.get $a00) (local.get $cnt))
-                  (local.set $dwp (i32.add (local.get $dwp) (local.get $oBytes)))
-                  (call $storePart (local.get $dwp) (local.get $a10) (local.get $cnt))
-                  (local.set $dwp (i32.add (local.get $dwp) (local.get $oBytes)))
-                  (call $storePart (local.get $dwp) (local.get $a20) (local.get $cnt))
-                  (local.set $dwp (i32.add (local.get $dwp) (local.get $oBytes)))
-                  (call $storePart (local.get $dwp) (local.get $a30) (local.get $cnt))
+                  (v128.store (local.get $dwp) (local.get $a00))
+                  (local.set $dwp (i32.add (local.get $dwp) (local.get $dwBytes)))
+                  (v128.store (local.get $dwp) (local.get $a10))
+                  (local.set $dwp (i32.add (local.get $dwp) (local.get $dwBytes)))
+                  (v128.store (local.get $dwp) (local.get $a20))
+                  (local.set $dwp (i32.add (local.get $dwp) (local.get $dwBytes)))
+                  (v128.store (local.get $dwp) (local.get $a30))
                   (local.set $kb (i32.add (local.get $kb) (i32.const 4)))
                   (br $kb4Loop)))
                 (local.set $ob (i32.add (local.get $ob) (i32.const 4)))))
@@ -1257,16 +1258,6 @@
         (br $iLoop)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bLoop))))
-
-  ;; Loads the first min(count, 4) lanes at addr, the others zero (the counterpart of $storePart).
-  (func $loadPart (param $addr i32) (param $count i32) (result v128)
-    (if (i32.ge_s (local.get $count) (i32.const 4)) (then (return (v128.load (local.get $addr)))))
-    (if (i32.ge_s (local.get $count) (i32.const 2))
-      (then
-        (if (i32.eq (local.get $count) (i32.const 3))
-          (then (return (v128.load32_lane offset=8 2 (local.get $addr) (v128.load64_zero (local.get $addr))))))
-        (return (v128.load64_zero (local.get $addr)))))
-    (v128.load32_zero (local.get $addr)))
 
   ;; Optimizer updates, fused: one pass instead of one tensor op per arithmetic step. Each does the
   ;; f32 operations of ml/optimizers.ts's tensor formulation in the same order, so the results are
