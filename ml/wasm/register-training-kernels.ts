@@ -12,6 +12,7 @@
  *  - Slice: stock copies the whole input per slice (batching a dataset). slice.ts
  *  - Identity: stock copies; the gradient tape clones every saved tensor through it. identity.ts
  *  - Cast to the same dtype: stock copies; ReLU's gradient casts float32 to float32. cast.ts
+ *  - Add of a bias along the last axis: stock broadcasting is slow; one pass instead. bias-add.ts
  *  - SgdUpdate, SgdMomentumUpdate, RmspropUpdate, AdamUpdate: not tfjs kernels but ours, one pass
  *    per optimizer step and parameter instead of up to 13 tensor ops. optimizer-updates.ts
  *
@@ -23,6 +24,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm"; // registers the stock wasm kernels we override and call
 import { batchMatMulKernel, fusedMatMulKernel } from "./batch-matmul.ts";
+import { addKernel } from "./bias-add.ts";
 import { castKernel } from "./cast.ts";
 import { conv2dKernel, fusedConv2dKernel } from "./conv2d.ts";
 import { conv2dBackpropFilterKernel } from "./conv2d-backprop-filter.ts";
@@ -49,6 +51,7 @@ const kernels: Record<string, tf.KernelFunc> = {
   Mean: meanKernel,
   Identity: identityKernel,
   Cast: castKernel,
+  Add: addKernel,
   SgdUpdate: sgdUpdateKernel,
   SgdMomentumUpdate: sgdMomentumUpdateKernel,
   RmspropUpdate: rmspropUpdateKernel,

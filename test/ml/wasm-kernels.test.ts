@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import {
   registerWasmTrainingKernels,
+  unregisterWasmTrainingKernels,
   wasmTrainingKernelNames,
 } from "../../ml/wasm/register-training-kernels.ts";
 import { chooseMethod, conv2dBackpropFilterWith } from "../../ml/wasm/conv2d-backprop-filter.ts";
@@ -302,4 +303,29 @@ test("repeated gradient computations leak neither tensors nor wasm buffers", asy
   }
   assert.equal(tf.memory().numTensors, tensors, "tensors");
   assert.equal(backend.numDataIds(), buffers, "wasm buffers");
+});
+
+test("a bias added along the last axis is bit for bit the stock Add, and other adds still match cpu", async () => {
+  const shapes = [[32, 11, 11, 10], [2, 5, 7], [4, 3], [3, 5, 6, 1]];
+  for (const shape of shapes) {
+    const a = rnd(shape);
+    const b = rnd([shape.at(-1)!]);
+    const ours = tf.add(a, b).dataSync();
+    unregisterWasmTrainingKernels();
+    try {
+      const stock = tf.add(a, b).dataSync();
+      assert.equal(ours.length, stock.length);
+      for (let i = 0; i < stock.length; i++) assert.ok(Object.is(ours[i], stock[i]), `${JSON.stringify(shape)}: element ${i}`);
+    } finally {
+      registerWasmTrainingKernels();
+    }
+    tf.dispose([a, b]);
+  }
+  await assertSameOnCpu("adds", () => [
+    tf.add(rnd([3, 4, 5]), rnd([5])),
+    tf.add(rnd([5]), rnd([3, 4, 5])), // the bias first: the stock kernel
+    tf.add(rnd([3, 4, 5]), rnd([4, 5])),
+    tf.add(rnd([3, 4, 5]), rnd([3, 4, 5])),
+    tf.add(tf.range(0, 6, 1, "int32").reshape([2, 3]), tf.range(0, 3, 1, "int32")),
+  ], 0);
 });

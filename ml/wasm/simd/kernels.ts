@@ -36,6 +36,7 @@ export interface SimdKernels {
     x: number, dy: number, dW: number, n: number, h: number, wp: number, c: number, oh: number, ow: number, o: number,
     fh: number, fw: number, sh: number, sw: number, top: number, kRows: number, dwStride: number,
   ): void;
+  bias_add(x: number, b: number, y: number, rows: number, c: number): void;
   sgd_update(p: number, g: number, pOut: number, n: number, lr: number): void;
   sgd_momentum_update(p: number, g: number, buf: number, pOut: number, bufOut: number, n: number, momentum: number, lr: number): void;
   rmsprop_update(

@@ -1259,6 +1259,33 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bLoop))))
 
+  ;; y[r, ch] = x[r, ch] + b[ch] for `rows` rows of c channels: a bias added along the last axis
+  ;; (the first layer's convolution, which trains unfused). 4 channels at a time, the last c mod 4
+  ;; one at a time.
+  (func (export "bias_add") (param $x i32) (param $b i32) (param $y i32) (param $rows i32) (param $c i32)
+    (local $r i32) (local $ch i32) (local $c4 i32)
+    (local.set $c4 (i32.and (local.get $c) (i32.const -4)))
+    (local.set $r (i32.const 0))
+    (block $rDone (loop $rLoop
+      (br_if $rDone (i32.ge_s (local.get $r) (local.get $rows)))
+      (local.set $ch (i32.const 0))
+      (block $vDone (loop $v
+        (br_if $vDone (i32.ge_s (local.get $ch) (local.get $c4)))
+        (v128.store (i32.add (local.get $y) (i32.shl (local.get $ch) (i32.const 2)))
+          (f32x4.add (v128.load (i32.add (local.get $x) (i32.shl (local.get $ch) (i32.const 2)))) (v128.load (i32.add (local.get $b) (i32.shl (local.get $ch) (i32.const 2))))))
+        (local.set $ch (i32.add (local.get $ch) (i32.const 4)))
+        (br $v)))
+      (block $sDone (loop $sc
+        (br_if $sDone (i32.ge_s (local.get $ch) (local.get $c)))
+        (f32.store (i32.add (local.get $y) (i32.shl (local.get $ch) (i32.const 2)))
+          (f32.add (f32.load (i32.add (local.get $x) (i32.shl (local.get $ch) (i32.const 2)))) (f32.load (i32.add (local.get $b) (i32.shl (local.get $ch) (i32.const 2))))))
+        (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+        (br $sc)))
+      (local.set $x (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
+      (local.set $y (i32.add (local.get $y) (i32.shl (local.get $c) (i32.const 2))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rLoop))))
+
   ;; Optimizer updates, fused: one pass instead of one tensor op per arithmetic step. Each does the
   ;; f32 operations of ml/optimizers.ts's tensor formulation in the same order, so the results are
   ;; bit for bit the same (test/ml/fused-optimizers.test.ts); `n` elements, outputs are new buffers.
