@@ -1,17 +1,16 @@
 /**
- * Convolutions on the hand-written, register-blocked kernel (simd/kernels.wat `conv_forward`):
- * the forward pass (Conv2D, FusedConv2D with a bias) and the input gradient, which is a forward
- * convolution of dy with the filter turned by 180° and its channels swapped.
+ * Convolutions on the hand-written, register-blocked kernels (simd/kernels.wat): the forward pass
+ * (Conv2D, FusedConv2D with a bias) and the input gradient, which is a forward convolution of dy
+ * with the filter turned by 180° and its channels swapped (`conv_forward`), and the filter
+ * gradient (`conv_filter_grad`). 3×3 and 5×5 layers at stride 1 go to Winograd (winograd.ts).
  *
- * The kernel wants the input's columns padded, so that a tap row of one output pixel is one run of
- * fw·C floats (`copy_rows`, a copy of the input), and reads the filter in place or packed (see
- * directConv). Rows of padding are
- * skipped rather than stored. It computes 4 output pixels of a row at a time: narrower rows are
- * computed 4 wide from a wider-padded input, and their own pixels copied out. Each output sums its
- * bias, then the taps row by row, in (column, channel) order, as XNNPACK's convolution does;
- * test/ml/wasm-direct-conv.test.ts compares the two bit for bit.
- *
- * The filter gradient (`conv_filter_grad`) reads the same padded input and dy as they are.
+ * The kernels want the input's columns padded, so that a tap row of one output pixel is one run
+ * of fw·C floats (`copy_rows`, a copy of the input); conv_forward reads the filter in place or
+ * packed (see directConv). Rows of padding are skipped rather than stored. It computes 4 output
+ * pixels of a row at a time: narrower rows are computed 4 wide from a wider-padded input, and
+ * their own pixels copied out. Each output sums its bias, then the taps row by row, in (column,
+ * channel) order, as XNNPACK's convolution does; test/ml/wasm-direct-conv.test.ts compares the two
+ * bit for bit.
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
