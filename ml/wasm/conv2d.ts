@@ -3,8 +3,9 @@
  * (direct-conv.ts), replacing XNNPACK's, which it beats for every layer of the studies:
  * `npm run bench -- --only kernels`. The results are bit for bit XNNPACK's (same summation order,
  * tested). Fused activations, dilations and NCHW keep the stock kernel. (Stock XNNPACK also
- * mishandles a numeric `pad` with stride > 1: wrong results, or a read out of bounds for narrow
- * outputs. Ours does not; test/ml/wasm-direct-conv.test.ts compares against the cpu backend.)
+ * gets a numeric `pad` wrong — wrong sums; with stride > 1 and narrow outputs, a read out of
+ * bounds — and places some "same" pads at stride > 1 its own way. Ours matches the cpu backend
+ * there: test/ml/wasm-direct-conv.test.ts.)
  */
 import * as tf from "@tensorflow/tfjs";
 import { directConv, forwardGeometry } from "./direct-conv.ts";
