@@ -296,8 +296,15 @@ describe("distributed runs on BullMQ and Redis", { skip: missing }, () => {
 
       worker = await startWorker(["--concurrency", "2"], progressEdit);
       await runningIn([worker.rig], "side");
-      const busy = await cli(coordinator, ["status", "--queue", redis.url, "-S", "side.sleepMs=6000"]).result();
-      assert.match(busy.output, new RegExp(`side\\s+running on ${worker.name} [0-9a-f]{10} · epoch 1/2 · loss 0\\.5`));
+      // The stage reports progress after it logs its start, and the worker forwards it to Redis
+      // asynchronously: ask again until it shows (side sleeps 6 s, so it is still running).
+      const expected = new RegExp(`side\\s+running on ${worker.name} [0-9a-f]{10} · epoch 1/2 · loss 0\\.5`);
+      let busy = await cli(coordinator, ["status", "--queue", redis.url, "-S", "side.sleepMs=6000"]).result();
+      for (let attempt = 0; attempt < 8 && !expected.test(busy.output); attempt++) {
+        await sleep(250);
+        busy = await cli(coordinator, ["status", "--queue", redis.url, "-S", "side.sleepMs=6000"]).result();
+      }
+      assert.match(busy.output, expected);
       summary = await running;
     } finally {
       await runner.close();
