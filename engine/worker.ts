@@ -7,6 +7,7 @@ import { PipelineError } from "./errors.ts";
 import { resolveExecution } from "./execution.ts";
 import { StageFailureError, describeFailure, failureOf, isRetryable } from "./failure.ts";
 import { LocalResultStore } from "./local-result-store.ts";
+import { InlineRunner } from "./inline-runner.ts";
 import { ProcessRunner } from "./process-runner.ts";
 import type { RemoteCache } from "./remote-cache.ts";
 import { pushResult } from "./remote-push.ts";
@@ -210,7 +211,11 @@ export class StageWorker {
     const pullSeconds = (performance.now() - pullStarted) / 1000;
     if (signal.aborted) throw new StageFailureError({ reason: "aborted" });
 
-    const result = await new ProcessRunner(this.options.project.root, this.name).run(
+    // As locally: a stage declared light runs in this process (a child process would cost more
+    // than the stage, ~3 s of start-up for a chart); the rest in a child process, so this event
+    // loop keeps renewing the job's lock whatever the stage does.
+    const runner = stage.isolation === "inline" ? new InlineRunner(() => stage, this.name) : new ProcessRunner(this.options.project.root, this.name);
+    const result = await runner.run(
       { ...job, execution: this.#executionFor(job) },
       { store, signal, onProgress, concurrentStages: this.#active.size, loadAverage: loadavg()[0] ?? 0 },
     );
