@@ -372,8 +372,8 @@ export async function queuedJobs(address: QueueAddress): Promise<QueuedJob[]> {
   }
 }
 
-/** BullMQ's limit: priorities run from 1 (first) to 2^21 (last). */
-const LOWEST_PRIORITY = 2 ** 21;
+/** BullMQ rejects priorities above 2^21 − 1 (and 0 means "none": ahead of every prioritized job). */
+const LOWEST_PRIORITY = 2 ** 21 - 1;
 
 /**
  * A stage's critical path as a BullMQ priority: longer chains first, as the local scheduler does.

@@ -279,6 +279,21 @@ describe("distributed runs on BullMQ and Redis", { skip: missing }, () => {
     assert.equal((await readLock(coordinator)).stages.side.environment.runner, worker.name);
   });
 
+  test("a light stage edited under a running worker runs the edited code (in a child process), not the code the worker loaded", async () => {
+    const worker = await startWorker();
+    const coordinator = await ToyRig.create();
+    const edit = (rig: ToyRig) => rig.editFile("stages/upper.ts", (text) => text.replace('+ context.param<string>("upper.suffix"))', '+ context.param<string>("upper.suffix") + " (edited)")'));
+    await edit(worker.rig);
+    await edit(coordinator);
+    const run = await coordinate(coordinator).result();
+    assert.equal(run.code, 0, run.output);
+    const upper = (await readLock(coordinator)).stages.upper;
+    assert.equal(upper.environment.runner, worker.name);
+    assert.match(await readFile(join(coordinator.dir, upper.artifact, "out", "upper.txt"), "utf8"), /\(edited\)$/);
+    worker.child.kill("SIGTERM");
+    assert.equal((await worker.result()).code, 0);
+  });
+
   test("a worker takes the waiting job with the longest critical path first, not the oldest", async () => {
     const coordinator = await ToyRig.create();
     const session = await Session.open(coordinator.project, { remote: { cache: await FileRemoteCache.open(remoteDir), push: false, warn: () => {} } });
