@@ -81,6 +81,9 @@ export async function executeStages<Params>(session: Session<Params>, options: R
   // Ready stages start longest-critical-path first (by the previous run's durations); the loop
   // below still starts only stages whose upstream finished.
   const priorities = criticalPathPriorities(session.graph, order, (name) => expectedDuration(session.lock.stages, name));
+  // Every key is made with the code as it is now, when this process has just loaded it (inline
+  // stages run that code); a file edited later fails the stages whose code it is (runInWorkspace).
+  for (const name of order) session.code.fingerprint(session.graph.get(name).module);
 
   for (const abandoned of await session.local.abandonedWorkspaces()) await rm(abandoned, { recursive: true, force: true });
 
@@ -173,6 +176,7 @@ export async function executeStages<Params>(session: Session<Params>, options: R
         concurrentStages: running.size,
         loadAverage: loadavg()[0] ?? 0,
         criticalPathSeconds: priorities.get(stage.name) ?? 0,
+        codeRoot: session.project.root,
       });
       accept(stage, { stage: stage.name, fingerprint, outputHash: result.manifest.outputHash });
       verifiedThisRun.set(stage.name, Promise.resolve());

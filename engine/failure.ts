@@ -15,6 +15,8 @@ export type StageFailure =
   | { reason: "invalid-output"; message: string }
   /** A runner's checkout computes another code fingerprint than the job expects. */
   | { reason: "code-mismatch"; files: string[] }
+  /** Files of the stage's code were edited while it ran: its result would be filed under the old code's key. */
+  | { reason: "code-changed"; files: string[] }
   /** An input's files do not match their recorded hashes and could not be rebuilt. */
   | { reason: "input-corrupted"; stage: string; detail: string }
   /** The machine or worker running it went away (a remote runner's connection, a stalled job). */
@@ -36,6 +38,7 @@ export function isRetryable(failure: StageFailure): boolean {
     case "aborted":
     case "invalid-output":
     case "code-mismatch":
+    case "code-changed":
     case "input-corrupted":
       return false;
   }
@@ -56,6 +59,8 @@ export function describeFailure(failure: StageFailure, verbose = false): string 
       return failure.message;
     case "code-mismatch":
       return `this checkout's code differs from the job's: ${failure.files.join(", ")}`;
+    case "code-changed":
+      return `${failure.files.join(", ")} changed while it ran, so its result was discarded (it may come from either version): run again`;
     case "input-corrupted":
       return `input ${failure.stage} is corrupted (${failure.detail}) and could not be rebuilt`;
     case "lost-worker":

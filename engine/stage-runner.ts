@@ -1,4 +1,7 @@
+import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
+import { join } from "node:path";
+import { sha256 } from "./canonical-json.ts";
 import { baseEnvironment } from "./environment.ts";
 import { StageFailureError, failureOf } from "./failure.ts";
 import { readDeclaredMetrics } from "./metrics.ts";
@@ -31,6 +34,11 @@ export interface RunnerContext {
    * it), as the local scheduler orders ready stages: a queue hands higher ones to workers first.
    */
   criticalPathSeconds?: number;
+  /**
+   * The checkout the stage's code is loaded from. Set, the job's code files are rehashed there
+   * once the stage has run, and a result whose code changed meanwhile is discarded.
+   */
+  codeRoot?: string;
 }
 
 export interface StageResult {
@@ -113,10 +121,27 @@ export async function runInWorkspace(
       verifiedInputs: Object.fromEntries(Object.values(job.inputs).map((ref) => [ref.stage, ref.outputHash])),
       measurements,
     };
+    if (context.codeRoot !== undefined) {
+      const changed = await changedCodeFiles(context.codeRoot, job);
+      if (changed.length > 0) throw new StageFailureError({ reason: "code-changed", files: changed });
+    }
     const manifest = await context.store.commit(workspace, job.stage, job.fingerprint, record);
     return { manifest, record, ...(metrics ? { metrics } : {}) };
   } catch (error) {
     await context.store.discard(workspace, job.stage, job.fingerprint);
     throw new StageFailureError(context.signal.aborted ? { reason: "aborted" } : failureOf(error));
   }
+}
+
+/**
+ * The job's code files whose bytes differ now from the hashes its key was computed with (an
+ * import added or removed changes an importing file, so rehashing the listed files suffices).
+ */
+export async function changedCodeFiles(root: string, job: StageJob): Promise<string[]> {
+  const changed: string[] = [];
+  for (const [file, hash] of Object.entries(job.code.files)) {
+    const bytes = await readFile(join(root, file)).catch(() => undefined);
+    if (bytes === undefined || sha256(bytes) !== hash) changed.push(file);
+  }
+  return changed;
 }

@@ -227,7 +227,7 @@ export class StageWorker {
     const runner = inProcess ? new InlineRunner(() => stage, this.name) : new ProcessRunner(this.options.project.root, this.name);
     const result = await runner.run(
       { ...job, execution: this.#executionFor(job) },
-      { store, signal, onProgress, concurrentStages: this.#active.size, loadAverage: loadavg()[0] ?? 0 },
+      { store, signal, onProgress, concurrentStages: this.#active.size, loadAverage: loadavg()[0] ?? 0, codeRoot: this.options.project.root },
     );
     const pushStarted = performance.now();
     try {

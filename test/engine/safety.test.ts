@@ -3,6 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { test } from "node:test";
+import { readLock } from "../../engine/lock-file.ts";
 import { ToyRig } from "./toy-rig.ts";
 
 test("independent stages overlap with --jobs 2", async () => {
@@ -178,4 +179,39 @@ test("gc: a failed attempt's log is kept until the stage succeeds; code-cache en
   assert.equal([...before].filter((entry) => !after.has(entry)).length, 1);
   const noop = await rig.spawnCli(["run"]).done;
   assert.match(noop.stdout + noop.stderr, /0 ran/, "the sweep never makes a run recompute a key");
+});
+
+/** Waits until `stage` has logged its start in the rig. */
+async function started(rig: ToyRig, stage: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await rig.intervals())[stage]) {
+    if (Date.now() > deadline) throw new Error(`${stage} did not start within 30 s`);
+    await sleep(50);
+  }
+}
+
+test("code edited during a run: no result is filed under a key its code no longer has", async () => {
+  const rig = await ToyRig.create();
+  // summary runs in the run's own process, after side: edited while side sleeps, the process still
+  // holds the old summary code, so the result cannot be keyed with the new file.
+  const first = rig.spawnCli(["run", "--keep-going", "-S", "side.sleepMs=2500"]);
+  await started(rig, "side");
+  await rig.editFile("stages/summary.ts", (text) => text.replace("/** Aggregates", "/** Sums up: aggregates"));
+  const edited = await first.done;
+  assert.equal(edited.code, 1, edited.stdout + edited.stderr);
+  assert.match(edited.stderr, /summary: stages\/summary\.ts changed while it ran, so its result was discarded .*run again/);
+  assert.equal((await readLock(join(rig.dir, "pipeline.lock.json"))).stages.summary, undefined, "no lock entry for the discarded result");
+  const again = await rig.spawnCli(["run", "-S", "side.sleepMs=2500"]).done;
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /1 ran, 5 cached/, "only summary, under its new key");
+
+  // side runs in a child process started after the edit would have been loaded: same rule.
+  await rig.editFile("invocations.log", () => "");
+  const second = rig.spawnCli(["run", "-S", "side.sleepMs=2501"]);
+  await started(rig, "side");
+  await rig.editFile("stages/side.ts", (text) => text.replace("A branch independent", "A side branch independent"));
+  const sideEdited = await second.done;
+  assert.equal(sideEdited.code, 1);
+  assert.match(sideEdited.stderr, /side: stages\/side\.ts changed while it ran/);
+  assert.equal((await rig.spawnCli(["run", "-S", "side.sleepMs=2501"]).done).code, 0);
 });
