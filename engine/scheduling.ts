@@ -5,7 +5,7 @@ import { sweepItemOf } from "./sweep.ts";
  * Which ready stage to start first when `--jobs` leaves a choice: the one with the longest
  * critical path — its own expected duration plus the longest chain of stages waiting on it — as
  * lage's scheduler does. Expected durations are the previous run's (any fingerprint: a retrained
- * model takes about as long as last time); a stage never run counts 0, so a first run keeps the
+ * model takes about as long as last time); a stage never run counts as expectedDuration says (0 when nothing like it ran), so a first run keeps the
  * declaration order. Starting the long chains first keeps `-j 2` from ending on one busy core.
  */
 export function criticalPathPriorities(graph: StageGraph, names: readonly string[], expectedSeconds: (name: string) => number): Map<string, number> {
@@ -30,17 +30,24 @@ export function byPriority(names: readonly string[], priorities: ReadonlyMap<str
 }
 
 /**
- * A stage's expected duration from a lock's records: its own last run, or — for a sweep item never
- * run — the mean of its base's (`train@lenet`, before the experiment was replicated) and its
- * siblings' (`train@lenet+seed=42` for a new `+seed=45`): another seed trains about as long.
+ * A stage's expected duration from a lock's records: its own last run; for a sweep item never run,
+ * the mean of its base's (`train@lenet`, before the experiment was replicated) and its siblings'
+ * (`train@lenet+seed=42` for a new `+seed=45`): another seed trains about as long; for any other
+ * `family@item` never run, the mean of its family's (a new experiment's `train@…` is expected to
+ * take an average training, not nothing — counted as 0 it would start last and end the run alone).
  */
 export function expectedDuration(records: Readonly<Record<string, { durationSeconds: number }>>, name: string): number {
   const own = records[name]?.durationSeconds;
   if (own !== undefined) return own;
+  const mean = (matches: (other: string) => boolean): number | undefined => {
+    const related = Object.entries(records)
+      .filter(([other]) => matches(other))
+      .map(([, record]) => record.durationSeconds);
+    return related.length === 0 ? undefined : related.reduce((sum, value) => sum + value, 0) / related.length;
+  };
   const base = sweepItemOf(name)?.base;
-  if (base === undefined) return 0;
-  const related = Object.entries(records)
-    .filter(([other]) => other === base || sweepItemOf(other)?.base === base)
-    .map(([, record]) => record.durationSeconds);
-  return related.length === 0 ? 0 : related.reduce((sum, value) => sum + value, 0) / related.length;
+  const relatives = base === undefined ? undefined : mean((other) => other === base || sweepItemOf(other)?.base === base);
+  if (relatives !== undefined) return relatives;
+  const at = name.indexOf("@");
+  return at < 0 ? 0 : (mean((other) => other.startsWith(name.slice(0, at + 1))) ?? 0);
 }

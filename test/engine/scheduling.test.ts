@@ -38,12 +38,13 @@ test("with one job, the run starts the stage with the longest recorded chain fir
   assert.deepEqual((await starts())[0], "side", "side took 600 s last time: it goes first");
 });
 
-test("a sweep item never run is expected to take as long as its base's or siblings' last runs", () => {
+test("a stage never run is expected to take as long as its base's or siblings' last runs, else its family's mean", () => {
   const records = { "train@lenet": { durationSeconds: 240 }, "train@cnn9+seed=1": { durationSeconds: 100 }, "train@cnn9+seed=2": { durationSeconds: 120 }, source: { durationSeconds: 3 } };
   assert.equal(expectedDuration(records, "source"), 3);
   assert.equal(expectedDuration(records, "train@lenet+seed=42"), 240, "the plain run before the experiment was replicated");
   assert.equal(expectedDuration(records, "train@cnn9+seed=3"), 110, "the mean of the other seeds");
   assert.equal(expectedDuration(records, "train@cnn9+seed=2"), 120, "its own run first");
-  assert.equal(expectedDuration(records, "train@other+seed=1"), 0);
+  assert.equal(expectedDuration(records, "train@other+seed=1"), (240 + 100 + 120) / 3, "a new experiment: the mean training");
+  assert.equal(expectedDuration(records, "evaluate@other"), 0, "nothing of its family recorded");
   assert.equal(expectedDuration(records, "upper"), 0);
 });
