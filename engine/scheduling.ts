@@ -5,8 +5,9 @@ import { sweepItemOf } from "./sweep.ts";
  * Which ready stage to start first when `--jobs` leaves a choice: the one with the longest
  * critical path — its own expected duration plus the longest chain of stages waiting on it — as
  * lage's scheduler does. Expected durations are the previous run's (any fingerprint: a retrained
- * model takes about as long as last time); a stage never run counts as expectedDuration says (0 when nothing like it ran), so a first run keeps the
- * declaration order. Starting the long chains first keeps `-j 2` from ending on one busy core.
+ * model takes about as long as last time; a stage never run, as expectedDuration estimates it —
+ * 0 when nothing like it ran, so a first run keeps the declaration order). Starting the long
+ * chains first keeps `-j 2` from ending on one busy core.
  */
 export function criticalPathPriorities(graph: StageGraph, names: readonly string[], expectedSeconds: (name: string) => number): Map<string, number> {
   const selected = new Set(names);
