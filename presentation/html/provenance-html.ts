@@ -1,11 +1,11 @@
 /**
  * The provenance block of report.html, between the same markers as report.md's. The report stage
  * writes the placeholder (it cannot know the commit or the lock it ends up in); `publishReport`
- * (ml/report/publish.ts) stamps the published copy with the very markdown block it stamps into
+ * (presentation/report/publish.ts) stamps the published copy with the very markdown block it stamps into
  * report.md, converted here, so both say the same.
  */
 import { Marked } from "marked";
-import { PROVENANCE_BEGIN, PROVENANCE_END, PROVENANCE_PLACEHOLDER } from "../../ml/report/provenance.ts";
+import { PROVENANCE_BEGIN, PROVENANCE_END, PROVENANCE_PLACEHOLDER } from "../report/provenance.ts";
 
 const marked = new Marked({ gfm: true });
 

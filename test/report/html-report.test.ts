@@ -11,7 +11,7 @@ import { compile, type TopLevelSpec } from "vega-lite";
 import { CodeFingerprinter } from "../../engine/code-fingerprint.ts";
 import { executeStages } from "../../engine/executor.ts";
 import { Session } from "../../engine/session.ts";
-import { publishReport } from "../../ml/report/publish.ts";
+import { publishReport } from "../../presentation/report/publish.ts";
 import { compareCurvesSpec, seedValues } from "../../presentation/html/compare-spec.ts";
 import { interactiveSpec, type JsonObject } from "../../presentation/html/interactive-spec.ts";
 import { pageBundle } from "../../presentation/html/page-assets.ts";
