@@ -238,6 +238,7 @@ function gcReport(result: Awaited<ReturnType<typeof collectGarbage>>, dryRun: bo
   const size = `${(result.freedBytes / 2 ** 20).toFixed(1)} MiB`;
   return [
     ...result.removed.map((path) => `${dryRun ? "would remove" : "removed"} ${path}`),
+    ...(result.codeCacheEntries ? [`${dryRun ? "would remove" : "removed"} ${result.codeCacheEntries} code-fingerprint cache entr${result.codeCacheEntries === 1 ? "y" : "ies"} of file contents this checkout no longer has`] : []),
     dryRun ? `would remove ${result.removed.length} (${size}) and keep ${result.kept}; nothing was deleted` : `${result.removed.length} removed (${size}), ${result.kept} kept`,
   ];
 }

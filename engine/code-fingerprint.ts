@@ -85,6 +85,8 @@ export class CodeFingerprinter {
   readonly #closures = new Map<string, CodeFingerprint>();
   readonly #cacheDir: string | undefined;
   readonly #writeCache: boolean;
+  /** Cache entry file names this instance read or wrote: what `gc` keeps. */
+  readonly #entriesUsed = new Set<string>();
   #compiler: { tsconfig: string | undefined; key: string } | undefined;
   /** Cache entries waiting for `releaseCacheWrites` (undefined: written at once). */
   #heldWrites: Array<{ path: string; entry: ModuleRequests & { key: string } }> | undefined;
@@ -109,6 +111,15 @@ export class CodeFingerprinter {
     const held = this.#heldWrites ?? [];
     this.#heldWrites = undefined;
     for (const { path, entry } of held) writeCacheEntry(path, entry);
+  }
+
+  /**
+   * The cache's entry file names the given modules' code uses now (fingerprinting them first):
+   * every other entry was compiled from file contents this checkout no longer has.
+   */
+  cacheEntriesInUse(modulePaths: readonly string[]): ReadonlySet<string> {
+    for (const modulePath of modulePaths) this.fingerprint(modulePath);
+    return this.#entriesUsed;
   }
 
   fingerprint(modulePath: string): CodeFingerprint {
@@ -160,6 +171,7 @@ export class CodeFingerprinter {
     const compiler = this.#compilerIdentity();
     const key = sha256(`${compiler.key}\n${loader}\n${hash}`);
     const entryPath = this.#cacheDir === undefined ? undefined : join(this.#cacheDir, `${key}.json`);
+    this.#entriesUsed.add(`${key}.json`);
     if (entryPath) {
       const entry = readCacheEntry(entryPath, key);
       if (entry) return entry;

@@ -78,6 +78,9 @@ export async function executeStages<Params>(session: Session<Params>, options: R
   const inProcess = new ProcessRunner(session.project.root);
   const runnerFor = options.runnerFor ?? ((stage: Stage) => (stage.isolation === "process" ? inProcess : inline));
   emit({ type: "plan", stages: order });
+  // Ready stages start longest-critical-path first (by the previous run's durations); the loop
+  // below still starts only stages whose upstream finished.
+  const priorities = criticalPathPriorities(session.graph, order, (name) => expectedDuration(session.lock.stages, name));
 
   for (const abandoned of await session.local.abandonedWorkspaces()) await rm(abandoned, { recursive: true, force: true });
 
@@ -169,6 +172,7 @@ export async function executeStages<Params>(session: Session<Params>, options: R
         onProgress: (progress) => emit({ type: "progress", stage: stage.name, progress }),
         concurrentStages: running.size,
         loadAverage: loadavg()[0] ?? 0,
+        criticalPathSeconds: priorities.get(stage.name) ?? 0,
       });
       accept(stage, { stage: stage.name, fingerprint, outputHash: result.manifest.outputHash });
       verifiedThisRun.set(stage.name, Promise.resolve());
@@ -210,9 +214,6 @@ export async function executeStages<Params>(session: Session<Params>, options: R
     settle(stage.name, await runStage(stage, freshness.reasons));
   };
 
-  // Ready stages start longest-critical-path first (by the previous run's durations); the loop
-  // below still starts only stages whose upstream finished.
-  const priorities = criticalPathPriorities(session.graph, order, (name) => expectedDuration(session.lock.stages, name));
   const waiting = byPriority(order, priorities);
   while (waiting.length > 0 || running.size > 0) {
     for (let i = 0; i < waiting.length; ) {

@@ -6,9 +6,11 @@ import type { Stage } from "./stage.ts";
 
 /** Runs a stage's `run` in this process: for light stages (reports, charts) that need no core of their own. */
 export class InlineRunner implements StageRunner {
-  readonly name = "inline";
-
-  constructor(private readonly stageNamed: (name: string) => Stage) {}
+  constructor(
+    private readonly stageNamed: (name: string) => Stage,
+    /** Recorded as the run's runner: "inline" locally, the worker's name on a worker. */
+    readonly name = "inline",
+  ) {}
 
   run(job: StageJob, context: RunnerContext): Promise<StageResult> {
     const stage = this.stageNamed(job.stage);

@@ -210,7 +210,7 @@ export class QueueRunner implements StageRunner {
     };
     context.signal.addEventListener("abort", onAbort, { once: true });
     try {
-      const earlier = await this.#enqueue(id, job);
+      const earlier = await this.#enqueue(id, job, queuePriority(context.criticalPathSeconds));
       const outcome = new Promise<Parameters<Waiter["settle"]>[0]>((resolve) => {
         this.#waiters.set(id, { id, stage: job.stage, onProgress: context.onProgress, settle: resolve });
       });
@@ -234,12 +234,12 @@ export class QueueRunner implements StageRunner {
    * earlier run, or for another coordinator) is removed and added again: running the pipeline again
    * is asking again. Returns whether the job had completed before this run asked.
    */
-  async #enqueue(id: string, job: StageJob): Promise<boolean> {
-    await this.queue.add(job.stage, job, { ...JOB_OPTIONS, jobId: id });
+  async #enqueue(id: string, job: StageJob, priority: number): Promise<boolean> {
+    await this.queue.add(job.stage, job, { ...JOB_OPTIONS, jobId: id, priority });
     const state = await this.queue.getJobState(id);
     if (state !== "failed") return state === "completed";
     await this.queue.remove(id);
-    await this.queue.add(job.stage, job, { ...JOB_OPTIONS, jobId: id });
+    await this.queue.add(job.stage, job, { ...JOB_OPTIONS, jobId: id, priority });
     return false;
   }
 
@@ -370,4 +370,16 @@ export async function queuedJobs(address: QueueAddress): Promise<QueuedJob[]> {
   } finally {
     await queue.close();
   }
+}
+
+/** BullMQ rejects priorities above 2^21 − 1 (and 0 means "none": ahead of every prioritized job). */
+const LOWEST_PRIORITY = 2 ** 21 - 1;
+
+/**
+ * A stage's critical path as a BullMQ priority: longer chains first, as the local scheduler does.
+ * Every job gets one (a job without a priority would jump ahead of all prioritized ones); equal
+ * priorities keep arrival order, which is the executor's.
+ */
+export function queuePriority(criticalPathSeconds = 0): number {
+  return Math.max(1, LOWEST_PRIORITY - Math.round(Math.max(0, criticalPathSeconds)));
 }

@@ -26,6 +26,11 @@ export interface RunnerContext {
   /** Stages running at once on this machine when the job started (recorded with the result). */
   concurrentStages: number;
   loadAverage: number;
+  /**
+   * The stage's critical path in expected seconds (its own run plus the longest chain waiting on
+   * it), as the local scheduler orders ready stages: a queue hands higher ones to workers first.
+   */
+  criticalPathSeconds?: number;
 }
 
 export interface StageResult {

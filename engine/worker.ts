@@ -7,6 +7,7 @@ import { PipelineError } from "./errors.ts";
 import { resolveExecution } from "./execution.ts";
 import { StageFailureError, describeFailure, failureOf, isRetryable } from "./failure.ts";
 import { LocalResultStore } from "./local-result-store.ts";
+import { InlineRunner } from "./inline-runner.ts";
 import { ProcessRunner } from "./process-runner.ts";
 import type { RemoteCache } from "./remote-cache.ts";
 import { pushResult } from "./remote-push.ts";
@@ -14,7 +15,7 @@ import { RemoteBackedStore } from "./remote-store.ts";
 import type { ResultRef } from "./result-store.ts";
 import { QUEUE_NAME, encodeFailure, withTimeout, type QueueAddress, type QueueProgress, type QueueResult } from "./stage-queue.ts";
 import { codeDifferences, projectRelative, type StageJob } from "./stage-job.ts";
-import type { ProjectDefinition, StageProgress } from "./stage.ts";
+import { toPath, type ProjectDefinition, type StageProgress } from "./stage.ts";
 
 /**
  * `pipeline worker`: takes stage jobs from the queue and runs them in this checkout. Per job it
@@ -59,6 +60,12 @@ export class StageWorker {
   readonly #local: LocalResultStore;
   readonly #projectModule: string;
   readonly #execution: Readonly<Record<string, string>>;
+  /**
+   * The code this process loaded, fingerprinted when it started: a light stage runs in this
+   * process only while its files still match it (a checkout updated under a running worker would
+   * otherwise run old code under the new code's key).
+   */
+  readonly #loadedCode: CodeFingerprinter;
   #worker!: Worker<StageJob, QueueResult>;
   #stopping: Promise<"stopped" | "gave up"> | undefined;
   #handingBack = false;
@@ -71,6 +78,8 @@ export class StageWorker {
     this.#local = new LocalResultStore(join(options.workDir, "artifacts"));
     this.#projectModule = projectRelative(options.project.root, options.project.module);
     this.#execution = resolveExecution(options.project.execution?.options ?? [], options.execution, { cores: availableParallelism(), jobs: options.concurrency });
+    this.#loadedCode = new CodeFingerprinter(options.project.root, { cacheDir: join(options.workDir, "artifacts", ".code-cache") });
+    for (const declaration of options.project.declarations) this.#loadedCode.fingerprint(toPath(declaration.module));
   }
 
   static async start(options: WorkerOptions): Promise<StageWorker> {
@@ -210,7 +219,13 @@ export class StageWorker {
     const pullSeconds = (performance.now() - pullStarted) / 1000;
     if (signal.aborted) throw new StageFailureError({ reason: "aborted" });
 
-    const result = await new ProcessRunner(this.options.project.root, this.name).run(
+    // As locally: a stage declared light runs in this process (a child process would cost more
+    // than the stage, ~3 s of start-up for a chart) if this process loaded the code the job was
+    // keyed with; the rest in a child process, so this event loop keeps renewing the job's lock
+    // whatever the stage does.
+    const inProcess = stage.isolation === "inline" && codeDifferences(job, this.#loadedCode, stage.module).length === 0;
+    const runner = inProcess ? new InlineRunner(() => stage, this.name) : new ProcessRunner(this.options.project.root, this.name);
+    const result = await runner.run(
       { ...job, execution: this.#executionFor(job) },
       { store, signal, onProgress, concurrentStages: this.#active.size, loadAverage: loadavg()[0] ?? 0 },
     );

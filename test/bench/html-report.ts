@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { chromiumMissing, launchChromium } from "../helpers/chromium.ts";
@@ -10,8 +11,10 @@ import { chromiumMissing, launchChromium } from "../helpers/chromium.ts";
  * in Debian's chromium at 1366×768, how long it takes to open from disk — to ready (script run) and
  * to its first screen drawn (median of N loads) — and to draw every chart (each scrolled to, folds
  * opened, each network's tab shown), with the slowest charts. Default: reports/report.html.
+ * `--screenshots DIR` also saves, for people to look at, the first screen, the run table, a chart
+ * with its tooltip, two runs compared and each network's tab (full-page, every chart drawn).
  */
-const { values, positionals } = parseArgs({ options: { runs: { type: "string" } }, allowPositionals: true });
+const { values, positionals } = parseArgs({ options: { runs: { type: "string" }, screenshots: { type: "string" } }, allowPositionals: true });
 const runs = Number(values.runs ?? 3);
 const files = positionals.length > 0 ? positionals : ["reports/report.html"];
 const missing = chromiumMissing();
@@ -36,6 +39,55 @@ function sizes(html: string): Record<string, number> {
     "chart specs": bytes(charts),
     "other data (curves, params)": bytes(data) - bytes(charts),
   };
+}
+
+type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launchChromium>>["context"]["newPage"]>>;
+
+async function screenshots(page: Page, dir: string, prefix: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const saved: string[] = [];
+  const shot = async (name: string, action: () => Promise<unknown>): Promise<void> => {
+    try {
+      await action();
+      saved.push(name);
+    } catch (error) {
+      console.log(`  screenshot ${name} not taken: ${(error as Error).message.split("\n")[0]}`);
+    }
+  };
+  const path = (name: string): string => join(dir, `${prefix}-${name}.png`);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot("first-screen", () => page.screenshot({ path: path("first-screen") }));
+  await shot("full-page", () => page.screenshot({ path: path("full-page"), fullPage: true }));
+  const table = page.locator("#run-table");
+  await shot("run-table", async () => {
+    await table.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path("run-table") });
+  });
+  await shot("compare-two-runs", async () => {
+    const boxes = page.locator('#run-table input[type="checkbox"]');
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path("compare-two-runs"), fullPage: false });
+  });
+  await shot("chart-tooltip", async () => {
+    // The first bar of the first chart (vega's SVG renderer draws a rect mark's items as paths).
+    const mark = page.locator('.chart-slot[data-state="rendered"] svg g.mark-rect path').first();
+    await mark.scrollIntoViewIfNeeded();
+    const box = (await mark.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path("chart-tooltip") });
+  });
+  const tabs = page.locator('.network-tabs [role="tab"]');
+  for (let tab = 0; tab < (await tabs.count()); tab++) {
+    await shot(`network-${tab + 1}`, async () => {
+      await tabs.nth(tab).click();
+      await tabs.nth(tab).scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path(`network-${tab + 1}`) });
+    });
+  }
+  console.log(`  screenshots                      ${saved.length} in ${dir}`);
 }
 
 const chromium = await launchChromium({ width: 1366, height: 768 });
@@ -86,6 +138,7 @@ try {
         slowest = timings.sort((a, b) => b[1] - a[1]).slice(0, 3);
         const drawn = await page.locator('.chart-slot[data-state="rendered"]').count();
         console.log(`  charts drawn                     ${drawn} of ${await page.locator(".chart-slot[data-chart]").count()}`);
+        if (values.screenshots) await screenshots(page, values.screenshots, basename(file, ".html"));
       }
       if (errors.length > 0) console.log(`  page errors: ${errors.join("; ")}`);
       await page.close();

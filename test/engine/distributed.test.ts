@@ -16,6 +16,8 @@ import { FileRemoteCache } from "../../engine/file-remote-cache.ts";
 import { QueueRunner } from "../../engine/queue-runner.ts";
 import { Session } from "../../engine/session.ts";
 import { parseQueueUrl } from "../../engine/stage-queue.ts";
+import type { StageJob } from "../../engine/stage-job.ts";
+import type { RunnerContext } from "../../engine/stage-runner.ts";
 import { REDIS_PACKAGE, RedisServer, redisMissing } from "../helpers/redis-server.ts";
 import { tinyWorkDir } from "../helpers/tiny-profile.ts";
 import { ToyRig } from "./toy-rig.ts";
@@ -275,6 +277,40 @@ describe("distributed runs on BullMQ and Redis", { skip: missing }, () => {
     assert.equal(second.code, 0, second.output);
     assert.deepEqual(await worker.rig.invocations(), { source: 1, upper: 1, "count@at": 1, "count@the": 1, side: 1, summary: 1 }, "nothing ran twice");
     assert.equal((await readLock(coordinator)).stages.side.environment.runner, worker.name);
+  });
+
+  test("a light stage edited under a running worker runs the edited code (in a child process), not the code the worker loaded", async () => {
+    const worker = await startWorker();
+    const coordinator = await ToyRig.create();
+    const edit = (rig: ToyRig) => rig.editFile("stages/upper.ts", (text) => text.replace('+ context.param<string>("upper.suffix"))', '+ context.param<string>("upper.suffix") + " (edited)")'));
+    await edit(worker.rig);
+    await edit(coordinator);
+    const run = await coordinate(coordinator).result();
+    assert.equal(run.code, 0, run.output);
+    const upper = (await readLock(coordinator)).stages.upper;
+    assert.equal(upper.environment.runner, worker.name);
+    assert.match(await readFile(join(coordinator.dir, upper.artifact, "out", "upper.txt"), "utf8"), /\(edited\)$/);
+    worker.child.kill("SIGTERM");
+    assert.equal((await worker.result()).code, 0);
+  });
+
+  test("a worker takes the waiting job with the longest critical path first, not the oldest", async () => {
+    const coordinator = await ToyRig.create();
+    const session = await Session.open(coordinator.project, { remote: { cache: await FileRemoteCache.open(remoteDir), push: false, warn: () => {} } });
+    const runner = await QueueRunner.connect({ address: parseQueueUrl(redis.url), local: session.local, remote: await FileRemoteCache.open(remoteDir) });
+    // With no lock the executor asks in declaration order (source before side); give side the
+    // longer critical path, as a long stage that became ready later would have.
+    const prioritising = { name: runner.name, run: (job: StageJob, context: RunnerContext) => runner.run(job, { ...context, criticalPathSeconds: job.stage === "side" ? 600 : 1 }) };
+    try {
+      const running = executeStages(session, { jobs: 10, runnerFor: () => prioritising });
+      await sleep(1000); // both wait in the queue: no worker yet
+      const worker = await startWorker(["--concurrency", "1"]);
+      assert.equal((await running).ok, true);
+      const spans = await worker.rig.intervals();
+      assert.ok(spans.side!.start < spans.source!.start, `side started at ${spans.side!.start}, source at ${spans.source!.start}`);
+    } finally {
+      await runner.close();
+    }
   });
 
   test("status --queue lists queued and running jobs; progress reaches the coordinator with the worker's name", async () => {

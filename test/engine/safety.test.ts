@@ -146,3 +146,36 @@ test("CLI: status --json, dag --mermaid, usage errors, gc", async () => {
   assert.match(gc.stdout, /removed artifacts\/stages\/side\//);
   assert.match(gc.stdout, /2 removed .* 6 kept/);
 });
+
+test("gc: a failed attempt's log is kept until the stage succeeds; code-cache entries of replaced file contents go", async () => {
+  const rig = await ToyRig.create();
+  const failed = await rig.spawnCli(["run", "-S", "side.fail=true"]).done;
+  assert.equal(failed.code, 1, failed.stderr);
+  const failureLogs = join(rig.dir, "artifacts", "failed-logs", "side");
+  assert.equal((await readdir(failureLogs)).length, 1);
+  // Nothing has fixed the failure yet: gc keeps the log that `logs side` shows.
+  const early = await rig.spawnCli(["gc"]).done;
+  assert.equal(early.code, 0, early.stderr);
+  assert.doesNotMatch(early.stdout, /failed-logs/);
+  assert.match((await rig.spawnCli(["logs", "side", "-S", "side.fail=true"]).done).stdout, /the last attempt, which failed/);
+
+  const cacheDir = join(rig.dir, "artifacts", ".code-cache");
+  const before = new Set(await readdir(cacheDir));
+  await rig.editFile("stages/side.ts", (text) => text.replace("A branch independent", "A side branch independent"));
+  assert.equal((await rig.spawnCli(["run"]).done).code, 0, "side succeeds with other params and edited code");
+  assert.equal((await readdir(cacheDir)).length, before.size + 1, "the edited file's contents were compiled once more");
+
+  const dry = await rig.spawnCli(["gc", "--dry-run"]).done;
+  assert.match(dry.stdout, /would remove artifacts\/failed-logs\/side\/[0-9a-f]{64}\.log/);
+  assert.match(dry.stdout, /would remove 1 code-fingerprint cache entry of file contents this checkout no longer has/);
+  const swept = await rig.spawnCli(["gc"]).done;
+  assert.equal(swept.code, 0, swept.stderr);
+  assert.match(swept.stdout, /removed artifacts\/failed-logs\/side\//);
+  assert.match(swept.stdout, /removed 1 code-fingerprint cache entry/);
+  assert.deepEqual(await readdir(join(rig.dir, "artifacts", "failed-logs")), [], "the empty stage folder goes too");
+  const after = new Set(await readdir(cacheDir));
+  assert.equal(after.size, before.size, "one entry replaced by one");
+  assert.equal([...before].filter((entry) => !after.has(entry)).length, 1);
+  const noop = await rig.spawnCli(["run"]).done;
+  assert.match(noop.stdout + noop.stderr, /0 ran/, "the sweep never makes a run recompute a key");
+});

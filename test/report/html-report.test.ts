@@ -303,6 +303,22 @@ describe("report.html in Chromium, opened from disk", { skip: missing }, () => {
     await shot("03-tooltip");
   });
 
+  test("a bar's tooltip holds its values only: no empty fields, none of the stack's helpers", async () => {
+    const slot = await rendered("test-accuracy");
+    await slot.locator("g.mark-rect path").first().hover();
+    const tooltip = page.locator("#vg-tooltip-element.visible");
+    await tooltip.waitFor();
+    const shown = Object.fromEntries(
+      await tooltip.locator("tr").evaluateAll((all) => all.map((row) => [row.querySelector(".key")?.textContent ?? "", row.querySelector(".value")?.textContent ?? ""])),
+    );
+    assert.ok(Object.keys(shown).length > 0, "the tooltip lists the bar's fields");
+    assert.deepEqual(Object.entries(shown).filter(([, value]) => value === "null" || value === "undefined"), []);
+    assert.deepEqual(Object.keys(shown).filter((key) => /_(start|end)$/.test(key)), []);
+    const box = (await tooltip.boundingBox())!;
+    assert.ok(box.y >= 0 && box.x >= 0 && box.y + box.height <= 768, `the tooltip fits the screen: ${JSON.stringify(box)}`);
+    await page.mouse.move(0, 0);
+  });
+
   test("zoom and pan on a per-epoch chart; its legend selects an experiment", async () => {
     const slot = await rendered("study-001-loss");
     // Where conv1-adam's two epochs are drawn (a point outside the zoomed domain is clipped, not removed).

@@ -13,11 +13,27 @@ declare global {
   }
 }
 
+/**
+ * vega-tooltip's table of the datum, without what only Vega-Lite or the chart's layout uses: empty
+ * values (a row without a published value, a band where seeds agree) and the `_start`/`_end`
+ * fields a stack adds. Otherwise a bar's tooltip grew taller than the screen and was cut off.
+ */
+function formatTooltip(value: unknown, valueToHtml: (value: unknown) => string, maxDepth: number): string {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return valueToHtml(value);
+  const datum = value as Record<string, unknown>;
+  const stackField = (key: string): boolean => /_(start|end)$/.test(key) && key.replace(/_(start|end)$/, "") in datum;
+  const entries = Object.entries(datum).filter(([key, shown]) => shown !== null && shown !== undefined && !key.startsWith("__") && !stackField(key));
+  const cell = (shown: unknown): string => valueToHtml(typeof shown === "object" ? JSON.stringify(shown, null, 0).slice(0, 200 * maxDepth) : shown);
+  const title = entries.find(([key]) => key === "title");
+  const rows = entries.filter(([key]) => key !== "title").map(([key, shown]) => `<tr><td class="key">${valueToHtml(key)}</td><td class="value">${cell(shown)}</td></tr>`);
+  return `${title ? `<h2>${cell(title[1])}</h2>` : ""}<table>${rows.join("")}</table>`;
+}
+
 const EMBED_OPTIONS: EmbedOptions = {
   renderer: "svg",
   // Export only: the other actions open the spec in the online Vega editor, which this page must not reach.
   actions: { export: true, source: false, compiled: false, editor: false },
-  tooltip: { theme: "light" },
+  tooltip: { theme: "light", formatTooltip },
   // Vega warns about empty layers (a band where every seed agrees); a reader can do nothing about it.
   logLevel: 1,
 };
