@@ -217,14 +217,18 @@ export function stampReport(markdown: string, provenance: Provenance): string {
   return markdown.slice(0, begin) + provenanceBlock(provenance) + markdown.slice(end + PROVENANCE_END.length);
 }
 
-/** report.md stamped with its provenance and its slots filled: params file, draft banner, Δ since the last committed report (publish-checks.ts). */
-async function stampAndFill(markdown: string, provenance: Provenance, reportOutDir: string, options: PublishOptions): Promise<string> {
+/**
+ * report.md stamped with its provenance, and the values of its slots (params file, draft banner, Δ
+ * since the last committed report: publish-checks.ts) — filled into report.md and, converted to
+ * HTML, into report.html, so the two say the same.
+ */
+async function stampAndFill(markdown: string, provenance: Provenance, reportOutDir: string, options: PublishOptions): Promise<{ markdown: string; slots: Record<string, string> }> {
   const stamped = stampReport(markdown, provenance);
   const lockFile = options.lockFile ?? join(workDirOf(reportOutDir), provenance.lockFile);
   const { publishSlotValues } = await import("./publish-checks.ts");
   const { fillSlots } = await import("./publish-slots.ts");
-  const values = await publishSlotValues(stamped, { lockFile, gitDir: options.gitDir ?? workDirOf(reportOutDir), codeRoot: options.codeRoot ?? PROJECT_ROOT });
-  return fillSlots(stamped, values);
+  const slots = await publishSlotValues(stamped, { lockFile, gitDir: options.gitDir ?? workDirOf(reportOutDir), codeRoot: options.codeRoot ?? PROJECT_ROOT });
+  return { markdown: fillSlots(stamped, slots), slots };
 }
 
 /**
@@ -237,9 +241,16 @@ export async function publishReport(reportOutDir: string, reportsDir: string, op
   const provenance = await collectProvenance(reportOutDir, reportsDir, options);
   await mkdir(reportsDir, { recursive: true });
   const files: string[] = [];
+  let slots: Record<string, string> = {};
   for (const file of PUBLISHED) {
     const content = await readFile(join(reportOutDir, file));
-    await writeFile(join(reportsDir, file), file === "report.md" ? await stampAndFill(content.toString("utf8"), provenance, reportOutDir, options) : content);
+    if (file === "report.md") {
+      const filled = await stampAndFill(content.toString("utf8"), provenance, reportOutDir, options);
+      slots = filled.slots;
+      await writeFile(join(reportsDir, file), filled.markdown);
+    } else {
+      await writeFile(join(reportsDir, file), content);
+    }
     files.push(file);
   }
   const html = await readFile(join(reportOutDir, HTML_REPORT), "utf8").catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? null : Promise.reject(error)));
@@ -247,8 +258,8 @@ export async function publishReport(reportOutDir: string, reportsDir: string, op
     await rm(join(reportsDir, HTML_REPORT), { force: true }); // a page left from another report would contradict this one
   } else {
     // Loaded here: a no-op run, whose publish is skipped, need not load the markdown converter.
-    const { stampHtmlReport } = await import("../html/provenance-html.ts");
-    await writeFile(join(reportsDir, HTML_REPORT), stampHtmlReport(html, provenanceBlock(provenance)));
+    const { fillHtmlSlots, stampHtmlReport } = await import("../html/provenance-html.ts");
+    await writeFile(join(reportsDir, HTML_REPORT), fillHtmlSlots(stampHtmlReport(html, provenanceBlock(provenance)), slots));
     files.push(HTML_REPORT);
   }
   // Folders the report links into, each replaced whole: charts/ always, analyses/ when the params have analyses.
