@@ -12,6 +12,6 @@ export const activationMaps = defineAnalysis({
     return activationMaps(model, dataset.test, normalize, { row: settings.testRow });
   },
   async present(result, experiment) {
-    return (await import("../ml/analysis/charts/activations.ts")).presentActivationMaps(result, experiment);
+    return (await import("../presentation/charts/analysis/activations.ts")).presentActivationMaps(result, experiment);
   },
 });

@@ -26,6 +26,6 @@ export const adversarial = defineAnalysis({
     return { kind: "adversarial" as const, settings, untargeted, shownImages, targeted };
   },
   async present(result, experiment) {
-    return (await import("../ml/analysis/charts/adversarial.ts")).presentAdversarial(result, experiment);
+    return (await import("../presentation/charts/analysis/adversarial.ts")).presentAdversarial(result, experiment);
   },
 });

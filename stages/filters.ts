@@ -11,6 +11,6 @@ export const filters = defineAnalysis({
     return convFilters(requireModel(inputs), { layers: settings.layers });
   },
   async present(result, experiment) {
-    return (await import("../ml/analysis/charts/filters.ts")).presentFilters(result, experiment);
+    return (await import("../presentation/charts/analysis/filters.ts")).presentFilters(result, experiment);
   },
 });

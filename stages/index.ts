@@ -33,7 +33,7 @@ export const project: ProjectDefinition<ProjectParams> = {
   ],
   async publish({ lockPath, workDir, materialize }) {
     await materialize("report"); // a report only the remote cache holds is fetched before it is copied
-    const [{ reportOutDirFromLock }, { publishUnlessUnchanged }] = await Promise.all([import("../ml/report/publish.ts"), import("../ml/report/publish-stamp.ts")]);
+    const [{ reportOutDirFromLock }, { publishUnlessUnchanged }] = await Promise.all([import("../presentation/report/publish.ts"), import("../presentation/report/publish-stamp.ts")]);
     const subfolder = reportsSubfolder(lockPath);
     const target = join(workDir, "reports", ...subfolder);
     // The stamp of the last publish lives with the cache, not in reports/ (committed for the full grid).

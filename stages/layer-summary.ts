@@ -10,7 +10,7 @@ export const layerSummary = defineAnalysis({
     return summarizeLayers(inputs.topology.config.arch, inputs.topology.config.batchNorm, inputs.topology.layers);
   },
   async present(result, experiment) {
-    const { presentLayerSummary } = await import("../ml/analysis/charts/layer-summary.ts");
+    const { presentLayerSummary } = await import("../presentation/charts/analysis/layer-summary.ts");
     return presentLayerSummary(result, experiment);
   },
 });

@@ -12,6 +12,6 @@ export const misclassified = defineAnalysis({
     return misclassified(model, dataset.test, normalize, { count: settings.count, signal });
   },
   async present(result, experiment) {
-    return (await import("../ml/analysis/charts/predictions.ts")).presentMisclassified(result, experiment);
+    return (await import("../presentation/charts/analysis/predictions.ts")).presentMisclassified(result, experiment);
   },
 });

@@ -17,6 +17,6 @@ export const occlusion = defineAnalysis({
     return occlusionSensitivity(model, dataset.test, normalize, { rows, patchSizes: settings.patchSizes, stride: settings.stride, fillPixel: settings.fillPixel, signal });
   },
   async present(result, experiment) {
-    return (await import("../ml/analysis/charts/occlusion.ts")).presentOcclusion(result, experiment);
+    return (await import("../presentation/charts/analysis/occlusion.ts")).presentOcclusion(result, experiment);
   },
 });

@@ -12,6 +12,6 @@ export const predictionGrid = defineAnalysis({
     return predictionGrid(model, dataset.test, normalize, { count: settings.count, seed: settings.seed, signal });
   },
   async present(result, experiment) {
-    return (await import("../ml/analysis/charts/predictions.ts")).presentPredictionGrid(result, experiment);
+    return (await import("../presentation/charts/analysis/predictions.ts")).presentPredictionGrid(result, experiment);
   },
 });

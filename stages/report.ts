@@ -1,7 +1,7 @@
 import { formatPath } from "../engine/index.ts";
 import { defineStage, type StageContext } from "../engine/index.ts";
 import type { DatasetConfig, EvaluationConfig, ModelConfig, OptimizerConfig, TrainingConfig } from "../ml/config.ts";
-import type { ExperimentMeta } from "../ml/report/results.ts";
+import type { ExperimentMeta } from "../presentation/report/results.ts";
 import { byStageName, experimentIds } from "./experiment-inputs.ts";
 import { declaredRuns, runsOf, seedParams } from "./replicates.ts";
 import { ANALYSIS_KINDS, type ProjectParams, analysisStageNames } from "./analysis-params.ts";
@@ -14,7 +14,7 @@ import { datasetsInUse, experimentPath } from "./params.ts";
  * model / optimizer / training / evaluation settings — so a title edit reruns this stage alone.
  *
  * The commit and lock file it was made from are not inputs (they would make the cache key lie):
- * `publishReport` (ml/report/publish.ts) stamps them into the copy published to reports/.
+ * `publishReport` (presentation/report/publish.ts) stamps them into the copy published to reports/.
  */
 const SECTIONS = ["title", "study", "reference", "model", "optimizer", "training", "evaluation"] as const;
 
@@ -33,7 +33,7 @@ export const report = defineStage<ProjectParams>({
     ...datasetsInUse(params).map(datasetConfigPath),
   ],
   async run(context) {
-    const { buildReport } = await import("../ml/report/build-report.ts");
+    const { buildReport } = await import("../presentation/report/build-report.ts");
     const experiments = declaredRuns(context);
     const sources = experiments.map(({ id, runs }) => ({
       meta: meta(context, id),

@@ -1,12 +1,12 @@
 import { defineForeach, defineStage, formatPath } from "../engine/index.ts";
 import type { DatasetConfig } from "../ml/config.ts";
-import type { ExperimentMeta } from "../ml/report/results.ts";
+import type { ExperimentMeta } from "../presentation/report/results.ts";
 import { byStageName, experimentIds } from "./experiment-inputs.ts";
 import { datasetsInUse, experimentPath, type Params } from "./params.ts";
 import { declaredRuns, firstRun, runsOf, seedParams } from "./replicates.ts";
 
 /**
- * Charts as Vega-Lite specs + SVG + PNG (code in ml/report/, loaded only inside `run`: this file is
+ * Charts as Vega-Lite specs + SVG + PNG (code in presentation/charts/, loaded only inside `run`: this file is
  * imported on every CLI start and must stay light).
  *
  * - `charts@<id>`: one experiment's own charts (its confusion matrix). Depends on its evaluate
@@ -24,7 +24,7 @@ export const charts = defineForeach<Params>({
   inputs: (id, params) => ({ evaluation: firstRun(params, id).evaluate }),
   params: () => [],
   async run(context, id) {
-    const { buildExperimentCharts } = await import("../ml/report/build-charts.ts");
+    const { buildExperimentCharts } = await import("../presentation/charts/build-charts.ts");
     await buildExperimentCharts(id, context.input("evaluation"), context.outDir);
   },
 });
@@ -44,7 +44,7 @@ export const comparisonCharts = defineStage<Params>({
     ...datasetsInUse(params).map(datasetConfig),
   ],
   async run(context) {
-    const { buildComparisonCharts } = await import("../ml/report/build-charts.ts");
+    const { buildComparisonCharts } = await import("../presentation/charts/build-charts.ts");
     const sources = declaredRuns(context).map(({ id, runs }) => ({
       meta: {
         id,

@@ -3,7 +3,7 @@
  * `run`): open the trained model and its dataset, and write the outputs in one layout —
  *   analysis.json   the core's result (types.ts)
  *   <kind>.csv      the same in a table, where one fits
- *   *.vl.json / *.svg / *.png + charts.json   the charts (ml/report/render.ts)
+ *   *.vl.json / *.svg / *.png + charts.json   the charts (presentation/charts/render.ts)
  *   findings.json   title, method and the sentences the report prints
  */
 import { readFile, writeFile } from "node:fs/promises";
@@ -13,7 +13,7 @@ import type { StageContext } from "../../engine/index.ts";
 import type { Normalization } from "../config.ts";
 import type { LoadedDataset } from "../dataset.ts";
 import type { MnistModel } from "../models.ts";
-import type { ChartDefinition } from "../report/chart-sets.ts";
+import type { ChartDefinition } from "../../presentation/charts/chart-sets.ts";
 import type { ModelTopology } from "../weights.ts";
 
 export const ANALYSIS_DATA = "analysis.json";
@@ -93,7 +93,7 @@ export async function writeAnalysisOutputs(outDir: string, kind: string, experim
     await writeFile(join(outDir, name), stringify(presentation.csv, { header: true, cast: { number: (value) => String(value) } }));
     files.push(name);
   }
-  const { writeCharts } = await import("../report/render.ts");
+  const { writeCharts } = await import("../../presentation/charts/render.ts");
   await writeCharts(outDir, presentation.charts);
   const findings: AnalysisFindings = { kind, experiment, title: presentation.title, method: presentation.method, sentences: presentation.sentences, files };
   await writeFile(join(outDir, ANALYSIS_FINDINGS), JSON.stringify(findings, null, 2) + "\n");

@@ -7,10 +7,10 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CHART_CONFIG } from "../../ml/report/chart-style.ts";
-import type { ReportChart, ReportInput } from "../../ml/report/report-parts.ts";
-import { renderReport } from "../../ml/report/report-document.ts";
-import type { ExperimentResults } from "../../ml/report/results.ts";
+import { CHART_CONFIG } from "../charts/chart-style.ts";
+import type { ReportChart, ReportInput } from "../report/report-parts.ts";
+import { renderReport } from "../markdown/report-document.ts";
+import type { ExperimentResults } from "../report/results.ts";
 import { escapeHtml, jsonForScript } from "./html.ts";
 import { interactiveSpec, type JsonObject } from "./interactive-spec.ts";
 import { markdownPage, type HtmlSection } from "./markdown-html.ts";

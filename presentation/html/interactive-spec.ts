@@ -9,7 +9,7 @@
  * - a legend that selects: clicking an entry of a nominal colour legend (an experiment, a study)
  *   fades every mark of the other entries; shift-click adds, double-click clears.
  *
- * Rules on the spec's structure, not on chart names, so charts added to ml/report/ get them too.
+ * Rules on the spec's structure, not on chart names, so charts added to presentation/charts/ get them too.
  * Pure: a new spec is returned, the input is not modified.
  */
 

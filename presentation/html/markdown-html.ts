@@ -5,7 +5,7 @@
  * into. So the page says what the markdown says, number for number, whatever sections it has.
  */
 import { Marked, type Tokens, type TokensList } from "marked";
-import { PROVENANCE_BEGIN, PROVENANCE_END } from "../../ml/report/provenance.ts";
+import { PROVENANCE_BEGIN, PROVENANCE_END } from "../report/provenance.ts";
 import { attributes, escapeHtml, slug } from "./html.ts";
 
 export interface HtmlSection {

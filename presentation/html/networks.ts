@@ -6,7 +6,7 @@
  * script every panel is shown).
  */
 import { Marked } from "marked";
-import type { AnalysisReportEntry } from "../../ml/report/analyses-section.ts";
+import type { AnalysisReportEntry } from "../markdown/analyses-section.ts";
 import { attributes, escapeHtml, slug } from "./html.ts";
 import { chartSlot } from "./markdown-html.ts";
 

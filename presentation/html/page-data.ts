@@ -45,7 +45,7 @@ export interface PageExperiment {
 }
 
 export interface PageData {
-  /** Fonts and sizes shared by every chart (ml/report/chart-style.ts), for the charts the page builds itself. */
+  /** Fonts and sizes shared by every chart (presentation/charts/chart-style.ts), for the charts the page builds itself. */
   chartConfig: ChartSpec;
   /** Chart name → its interactive spec: the report's charts and the analyses'. */
   charts: Record<string, PageChart>;

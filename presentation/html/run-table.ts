@@ -4,10 +4,10 @@
  * the panel where two selected rows are compared. Written as plain HTML — readable without the
  * script — which page/run-table.ts makes sortable, filterable and selectable.
  */
-import { formatSeconds, meanSd } from "../../ml/report/format.ts";
-import { integer } from "../../ml/report/markdown.ts";
-import { delta, reference } from "../../ml/report/report-parts.ts";
-import type { ExperimentRow } from "../../ml/report/rows.ts";
+import { formatSeconds, meanSd } from "../report/format.ts";
+import { integer } from "../report/markdown.ts";
+import { delta, reference } from "../report/report-parts.ts";
+import type { ExperimentRow } from "../report/rows.ts";
 import { attributes, escapeHtml } from "./html.ts";
 
 /** The filters: row attribute → label. The page filters on `data-<key>`. */
@@ -37,7 +37,7 @@ interface Column {
 
 /**
  * Verdicts as words (report.md adds ✅ / ❌), what the verdict filter offers. Keyed by string, not
- * by the Verdict union, so a verdict added in ml/report/verdicts.ts shows as its own name until
+ * by the Verdict union, so a verdict added in presentation/report/verdicts.ts shows as its own name until
  * it is worded here.
  */
 const VERDICT_WORDS: Readonly<Record<string, string>> = {

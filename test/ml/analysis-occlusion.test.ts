@@ -119,7 +119,7 @@ describe("occlusionSensitivity", () => {
 
 describe("occlusion maps registered to the 28×28 digit", () => {
   it("places each cell over the pixels its patch was centred on, with a margin where no centre falls", async () => {
-    const { registeredMap, presentOcclusion } = await import("../../ml/analysis/charts/occlusion.ts");
+    const { registeredMap, presentOcclusion } = await import("../../presentation/charts/analysis/occlusion.ts");
     // A 14×14 patch at stride 1: 15×15 positions, centres from pixel 7 (between 6 and 7) to 21; cell value = its index.
     const map = { patchSize: 14, side: 15, probabilities: Array.from({ length: 225 }, (_, i) => i / 225), min: 0 };
     const { values, side } = registeredMap(map, 1);

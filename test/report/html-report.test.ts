@@ -11,7 +11,7 @@ import { compile, type TopLevelSpec } from "vega-lite";
 import { CodeFingerprinter } from "../../engine/code-fingerprint.ts";
 import { executeStages } from "../../engine/executor.ts";
 import { Session } from "../../engine/session.ts";
-import { publishReport } from "../../ml/report/publish.ts";
+import { publishReport } from "../../presentation/report/publish.ts";
 import { compareCurvesSpec, seedValues } from "../../presentation/html/compare-spec.ts";
 import { interactiveSpec, type JsonObject } from "../../presentation/html/interactive-spec.ts";
 import { pageBundle } from "../../presentation/html/page-assets.ts";
@@ -120,6 +120,17 @@ function summaryCell(id: string, index: number): string {
   assert.ok(line, `report.md's summary lists ${id}`);
   return line.split(" | ")[index]!.trim();
 }
+
+test("publishing fills report.html's slots with report.md's values (params file, Δ since the last committed report, draft banner)", async () => {
+  const slotsOf = (text: string): Record<string, string> => Object.fromEntries([...text.matchAll(/<!--slot:([^>]+?)-->([\s\S]*?)<!--\/slot-->/g)].map((match) => [match[1]!, match[2]!]));
+  const asText = (text: string): string => unescape(text.replace(/<[^>]+>/g, "")).replace(/[`*]|^\s*>/g, "").replace(/\s+/g, " ").trim();
+  const fromMarkdown = slotsOf(await readFile(join(publishedDir, "report.md"), "utf8"));
+  const fromHtml = slotsOf(html);
+  assert.deepEqual(Object.keys(fromHtml).sort(), Object.keys(fromMarkdown).sort(), "the page has the markdown's slots");
+  assert.match(fromHtml["params-file"]!, /<code>params\.json<\/code>/);
+  assert.notEqual(fromHtml["delta-base"], slotsOf(cachedHtml)["delta-base"], "the placeholder was replaced");
+  for (const [name, value] of Object.entries(fromMarkdown)) assert.equal(asText(fromHtml[name]!), asText(value), `slot ${name}`);
+});
 
 test("report.html sits beside report.md, with the markdown's sections and the same numbers", (t) => {
   t.diagnostic(`report.html: ${(Buffer.byteLength(html) / 1024).toFixed(0)} KiB for ${metrics.length} experiments and ${Object.keys(data.charts).length} charts`);

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { printedSource, printedValues } from "../../ml/report/printed-values.ts";
+import { printedSource, printedValues } from "../../presentation/report/printed-values.ts";
 
 /**
- * ml/report/study-printed-values.json against the studies' texts: every value is read again from the
+ * presentation/report/study-printed-values.json against the studies' texts: every value is read again from the
  * line it cites, so a typo in the transcription (or a wrong line) fails here. The texts live beside
  * the project (../shared/seeds); a checkout without them skips, saying so.
  */

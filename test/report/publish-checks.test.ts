@@ -4,8 +4,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { accuraciesOfLock, committedBase, draftReasons, publishSlotValues } from "../../ml/report/publish-checks.ts";
-import { DRAFT_SLOT, PARAMS_FILE_SLOT, deltaSlot, fillSlots, paramsFileOfLock, slot, slotNames } from "../../ml/report/publish-slots.ts";
+import { accuraciesOfLock, committedBase, draftReasons, publishSlotValues } from "../../presentation/report/publish-checks.ts";
+import { DRAFT_SLOT, PARAMS_FILE_SLOT, deltaSlot, fillSlots, paramsFileOfLock, slot, slotNames } from "../../presentation/report/publish-slots.ts";
 
 /**
  * What publishing fills in, on a real git repository made for the test: the Δ since the last

@@ -4,8 +4,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { PROVENANCE_PLACEHOLDER } from "../../ml/report/provenance.ts";
-import { publishReport } from "../../ml/report/publish.ts";
+import { PROVENANCE_PLACEHOLDER } from "../../presentation/report/provenance.ts";
+import { publishReport } from "../../presentation/report/publish.ts";
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promise
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { PROVENANCE_PLACEHOLDER } from "../../ml/report/provenance.ts";
-import { publishUnlessUnchanged } from "../../ml/report/publish-stamp.ts";
+import { PROVENANCE_PLACEHOLDER } from "../../presentation/report/provenance.ts";
+import { publishUnlessUnchanged } from "../../presentation/report/publish-stamp.ts";
 
 /** A work dir as the engine leaves it: a cached report result (with charts) and the lock naming it. */
 async function workDirWithReport(): Promise<{ dir: string; outDir: string; lockFile: string; reportsDir: string; stampFile: string }> {

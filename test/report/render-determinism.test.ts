@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { TopLevelSpec } from "vega-lite";
-import { renderSvg } from "../../ml/report/render.ts";
+import { renderSvg } from "../../presentation/charts/render.ts";
 
 test("the same chart drawn twice in one process gives the same SVG bytes (gradient and clip ids reset)", async () => {
   const spec = {
