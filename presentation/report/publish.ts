@@ -89,7 +89,8 @@ async function findLockFile(workDir: string, stageName: string, fingerprint: str
 
 function git(gitDir: string, args: string[]): string | null {
   try {
-    return execFileSync("git", ["-C", gitDir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    // Only the end: `status --porcelain` lines start with a space when the index is unchanged.
+    return execFileSync("git", ["-C", gitDir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trimEnd();
   } catch {
     return null;
   }

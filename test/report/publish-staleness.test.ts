@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -52,6 +53,29 @@ test("the published report says when its lock is behind the code (a file changed
       await readFile(join(reportsDir, "report.md"), "utf8"),
       /\| lock vs code \| \*\*the lock is behind the code for 1 of 2 stages\*\* \(`train@a`\): `src\/train\.ts` changed since it was written; rerun the pipeline/,
     );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("the stamp counts uncommitted files other than its outputs: a modified lock or report is not one, a modified source is", async () => {
+  const { dir, outDir, lockFile } = await workDirWithReport();
+  const git = (...args: string[]): string => execFileSync("git", ["-C", dir, ...args], { encoding: "utf8" });
+  try {
+    git("init", "-q");
+    git("-c", "user.name=t", "-c", "user.email=t@t", "add", "-A");
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base");
+    const reportsDir = join(dir, "reports");
+    // The lock sorts first in `git status`, as an unstaged change: " M pipeline.lock.json".
+    await writeFile(lockFile, (await readFile(lockFile, "utf8")) + "\n");
+    const clean = await publishReport(outDir, reportsDir, { lockFile, codeRoot: dir, gitDir: dir });
+    assert.equal(clean.provenance.uncommittedFiles, 0, git("status", "--porcelain"));
+    assert.doesNotMatch(await readFile(join(reportsDir, "report.md"), "utf8"), /uncommitted/);
+
+    await writeFile(join(dir, "src", "train.ts"), "export const train = 3;\n");
+    const dirty = await publishReport(outDir, reportsDir, { lockFile, codeRoot: dir, gitDir: dir });
+    assert.equal(dirty.provenance.uncommittedFiles, 1);
+    assert.match(await readFile(join(reportsDir, "report.md"), "utf8"), /plus uncommitted changes in 1 file\b/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
