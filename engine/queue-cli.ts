@@ -5,6 +5,7 @@ import { basename } from "node:path";
 import type { Session } from "./session.ts";
 import { parseQueueUrl } from "./stage-queue.ts";
 import type { ProjectDefinition } from "./stage.ts";
+import { expectedDuration } from "./scheduling.ts";
 import { renderWorkPlan } from "./work-plan.ts";
 
 /** The command-line side of distributed runs: `worker`, `run --queue`, `status --queue`, `plan --workers`. */
@@ -102,7 +103,9 @@ export async function workPlan(session: Session<unknown>, selection: { only: rea
   const plans = await planStages(session, selection);
   const pending = plans.filter((plan) => plan.state === "will-run").map((plan) => plan.stage);
   const selected = plans.map((plan) => plan.stage);
-  return renderWorkPlan(session.graph, pending, selected, (name) => session.lock.stages[name]?.durationSeconds, workers, basename(session.lockPath));
+  // What the scheduler expects: a new seed takes as long as its siblings, a new experiment as its family's mean.
+  const expected = (name: string): number | undefined => session.lock.stages[name]?.durationSeconds ?? (expectedDuration(session.lock.stages, name) || undefined);
+  return renderWorkPlan(session.graph, pending, selected, expected, workers, basename(session.lockPath));
 }
 
 function count(flag: string, text: string | undefined, fallback: number): number {

@@ -91,7 +91,9 @@ export function renderWorkPlan(
   if (pending.length > 0) describe("Pending run", pending);
   else lines.push("Nothing to run: everything is up to date.");
   if (pending.length !== selected.length) describe("From scratch", selected);
-  lines.push(`Durations are the ones ${lockName} recorded; the time around each stage (queueing, pulls, pushes) is not included.`);
+  lines.push(
+    `Durations are the ones ${lockName} recorded (a stage never run: its other seeds' or its family's mean, as the scheduler expects); the time around each stage (queueing, pulls, pushes) is not included.`,
+  );
   return lines.join("\n");
 }
 
