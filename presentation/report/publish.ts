@@ -10,6 +10,7 @@ import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PROVENANCE_BEGIN, PROVENANCE_END } from "./provenance.ts";
+import { paramsFileOfLock } from "./publish-slots.ts";
 
 export interface PublishOptions {
   /**
@@ -101,6 +102,37 @@ function isInside(child: string, parent: string): boolean {
   return path === "" || (!path.startsWith("..") && !isAbsolute(path));
 }
 
+/** What a stage's result depends on besides its code and params: the installed packages' versions. */
+const PACKAGE_FILES = ["package.json", "package-lock.json"] as const;
+
+function codeFilesOf(lock: LockShape, codeRoot: string): string[] {
+  return [...new Set(Object.values(lock.stages ?? {}).flatMap((entry) => Object.keys(entry.code?.files ?? {})))].map((file) => join(codeRoot, file));
+}
+
+/**
+ * The commit to stamp on a clean checkout: the one the published report already names when no file
+ * that made it (the lock's code files, the params file, the package files) differs between that
+ * commit and HEAD — otherwise HEAD. Committing the report, then a README, must not make the next
+ * no-op run rewrite the committed report with a new commit and leave the working tree dirty.
+ */
+async function stillProducingCommit(head: string, top: string, reportsDir: string, sources: string[]): Promise<string> {
+  const published = await readFile(join(reportsDir, "report.md"), "utf8").catch(() => "");
+  const named = /^\| commit \| `([0-9a-f]{40})`/m.exec(published)?.[1];
+  if (named === undefined || named === head) return head;
+  const paths = sources.filter((path) => isInside(path, top)).map((path) => relative(top, path));
+  // Exit 0: no difference in those paths; 1: a difference; anything else (an unknown commit): not reusable.
+  return gitExitCode(top, ["diff", "--quiet", named, head, "--", ...paths]) === 0 ? named : head;
+}
+
+function gitExitCode(gitDir: string, args: string[]): number | null {
+  try {
+    execFileSync("git", ["-C", gitDir, ...args], { stdio: "ignore" });
+    return 0;
+  } catch (error) {
+    return (error as { status?: number | null }).status ?? null;
+  }
+}
+
 interface LockShape {
   stages?: Record<string, { fingerprint?: string; environment?: Record<string, string>; code?: { files?: Record<string, string> } }>;
 }
@@ -137,9 +169,9 @@ export async function collectProvenance(reportOutDir: string, reportsDir: string
   const reportFingerprint = basename(dirname(resolve(reportOutDir)));
   const lockFile = options.lockFile ?? (await findLockFile(workDir, stageName, reportFingerprint));
 
-  const commit = git(gitDir, ["rev-parse", "HEAD"]);
+  // One git call for both: each costs a process start, paid by every no-op run.
+  const [head = null, top = null] = git(gitDir, ["rev-parse", "HEAD", "--show-toplevel"])?.split("\n") ?? [];
   let uncommittedFiles: number | null = null;
-  const top = commit === null ? null : git(gitDir, ["rev-parse", "--show-toplevel"]);
   const status = top === null ? null : git(gitDir, ["status", "--porcelain", "--untracked-files=all"]);
   if (top !== null && status !== null) {
     // The published folder and the lock change on every publish; they are outputs, not what produced them.
@@ -154,13 +186,15 @@ export async function collectProvenance(reportOutDir: string, reportsDir: string
   let lockSha256: string | null = null;
   let lockMatches = false;
   let behindCode: Provenance["behindCode"] = { stages: [], of: 0, files: [] };
+  let lock: LockShape = {};
   const machines = new Set<string>();
+  const codeRoot = options.codeRoot ?? PROJECT_ROOT;
   try {
     const bytes = await readFile(lockFile);
     lockSha256 = createHash("sha256").update(bytes).digest("hex");
-    const lock = JSON.parse(bytes.toString("utf8")) as LockShape;
+    lock = JSON.parse(bytes.toString("utf8")) as LockShape;
     lockMatches = lock.stages?.[stageName]?.fingerprint === reportFingerprint;
-    behindCode = await stagesBehindCode(lock, options.codeRoot ?? PROJECT_ROOT);
+    behindCode = await stagesBehindCode(lock, codeRoot);
     const reported = await reportedExperiments(reportOutDir);
     for (const [name, entry] of Object.entries(lock.stages ?? {})) {
       // `train@<id>`, or `train@<id>+seed=<n>` for a replicated experiment.
@@ -172,6 +206,10 @@ export async function collectProvenance(reportOutDir: string, reportsDir: string
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
+  const commit =
+    head !== null && top !== null && uncommittedFiles === 0
+      ? await stillProducingCommit(head, top, reportsDir, [...codeFilesOf(lock, codeRoot), join(dirname(lockFile), paramsFileOfLock(basename(lockFile))), ...PACKAGE_FILES.map((file) => join(codeRoot, file))])
+      : head;
   return { commit, uncommittedFiles, lockFile: basename(lockFile), lockSha256, reportFingerprint, lockMatches, behindCode, machines: [...machines].sort() };
 }
 

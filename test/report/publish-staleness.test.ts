@@ -80,3 +80,50 @@ test("the stamp counts uncommitted files other than its outputs: a modified lock
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("a clean checkout keeps the commit its committed report names while nothing that made it changed, so a no-op publish leaves the tree clean", async () => {
+  const { dir, outDir, lockFile } = await workDirWithReport();
+  const git = (...args: string[]): string => execFileSync("git", ["-C", dir, "-c", "user.name=t", "-c", "user.email=t@t", ...args], { encoding: "utf8" }).trim();
+  const commitAll = (message: string): string => {
+    git("add", "-A");
+    git("commit", "-q", "--allow-empty", "-m", message);
+    return git("rev-parse", "HEAD");
+  };
+  try {
+    git("init", "-q");
+    await writeFile(join(dir, "params.json"), "{}\n");
+    await writeFile(join(dir, "README.md"), "# toy\n");
+    const base = commitAll("code, params and lock");
+    const reportsDir = join(dir, "reports");
+    const options = { lockFile, codeRoot: dir, gitDir: dir };
+    assert.equal((await publishReport(outDir, reportsDir, options)).provenance.commit, base);
+    commitAll("the published report");
+    const committed = await readFile(join(reportsDir, "report.md"), "utf8");
+
+    await writeFile(join(dir, "README.md"), "# toy, documented\n");
+    commitAll("a README edit: nothing the report was made from");
+    assert.equal((await publishReport(outDir, reportsDir, options)).provenance.commit, base);
+    assert.equal(await readFile(join(reportsDir, "report.md"), "utf8"), committed);
+    assert.equal(git("status", "--porcelain"), "");
+
+    // A code file of the lock, the params file or the package files changed since: HEAD is named.
+    for (const [file, content] of [["src/report.ts", "export const report = 1; // reworded\n"], ["params.json", "{ }\n"], ["package-lock.json", "{}\n"]] as const) {
+      await publishReport(outDir, reportsDir, options);
+      commitAll("republished");
+      await writeFile(join(dir, file), content);
+      const head = commitAll(`edit ${file}`);
+      assert.equal((await publishReport(outDir, reportsDir, options)).provenance.commit, head, file);
+    }
+
+    // A dirty tree names HEAD with its uncommitted files, whatever the report said before.
+    commitAll("republished");
+    await writeFile(join(dir, "README.md"), "# toy, edited again\n");
+    commitAll("README again");
+    await writeFile(join(dir, "src", "train.ts"), "export const train = 4;\n");
+    const dirty = await publishReport(outDir, reportsDir, options);
+    assert.equal(dirty.provenance.commit, git("rev-parse", "HEAD"));
+    assert.equal(dirty.provenance.uncommittedFiles, 1);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
