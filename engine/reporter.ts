@@ -1,15 +1,18 @@
-import { DefaultRenderer, Listr, ListrLogger, ProcessOutput, type ListrTaskWrapper } from "listr2";
+import { Listr, ListrLogger, ProcessOutput, type ListrTaskWrapper } from "listr2";
+import { CompactRenderer, RunView } from "./compact-renderer.ts";
 import type { RunEvent } from "./executor.ts";
 import { describeFailure } from "./failure.ts";
 import { describeReason } from "./why.ts";
 
 /**
- * Presentation only: turns the executor's events into listr2 lines — one per stage, with its live
- * progress while it runs; cached stages show as done with "cached" and their short key (listr2's
- * "skipped" is kept for stages that did not run because of another's failure). Without a TTY (CI
- * logs) listr2's simple renderer prints plain lines, and progress is thinned to one line per stage
- * every 15 s so logs stay readable. Everything goes to `stream` (stderr by default): stdout belongs
- * to the command's result, e.g. `check --json`.
+ * Presentation only: turns the executor's events into listr2 tasks, one per stage. In a terminal,
+ * CompactRenderer (compact-renderer.ts) prints each stage that ran, failed or was skipped once, above
+ * a live area with the running stages' progress and the counts; cached stages are counted. Without a
+ * TTY (CI logs) listr2's simple renderer prints a plain line per stage — cached ones as done with
+ * "cached" and their short key (listr2's "skipped" is kept for stages that did not run because of
+ * another's failure) — and progress is thinned to one line per stage every 15 s so logs stay
+ * readable. Everything goes to `stream` (stderr by default): stdout belongs to the command's
+ * result, e.g. `check --json`.
  */
 export interface Reporter {
   onEvent(event: RunEvent): void;
@@ -25,18 +28,23 @@ export function createListrReporter(options: { tty: boolean; stream?: NodeJS.Wri
   const settles = new Map<string, (settle: Settle) => void>();
   const tasks = new Map<string, ListrTaskWrapper<unknown, any, any>>();
   const lastProgress = new Map<string, number>();
+  const view = new RunView();
+  /** Stages reported cached, then rebuilt because a stage about to read them found them corrupt: why. */
+  const cachedStages = new Set<string>();
+  const rebuilding = new Map<string, string>();
+  /** After its listr task settled as cached, a rebuilt input is told in plain lines (the terminal view redraws it). */
+  const line = (text: string): void => void (options.tty || stream.write(`${text}\n`));
   let listrRun: Promise<unknown> = Promise.resolve();
 
   const onEvent = (event: RunEvent): void => {
     switch (event.type) {
       case "plan": {
+        view.plan(event.stages);
         const listr = new Listr(
           event.stages.map((name) => ({
             title: name,
             task: async (_: unknown, task: ListrTaskWrapper<unknown, any, any>) => {
               tasks.set(name, task);
-              // Listr starts every task at once; mark those the engine has not started yet.
-              if (options.tty) task.title = `${name} · queued`;
               const settle = await new Promise<Settle>((resolve) => settles.set(name, resolve));
               if (settle.kind === "skipped") task.skip(`${name} ${settle.message}`);
               else if (settle.kind === "failed") throw new Error(`${name}: ${settle.message}`);
@@ -47,10 +55,10 @@ export function createListrReporter(options: { tty: boolean; stream?: NodeJS.Wri
             concurrent: true,
             exitOnError: false,
             registerSignalListeners: false,
-            renderer: options.tty ? ThrottledRenderer : "simple",
+            renderer: options.tty ? CompactRenderer : "simple",
             fallbackRenderer: "simple",
             fallbackRendererCondition: !options.tty,
-            rendererOptions: { collapseErrors: false, showErrorMessage: true, logger },
+            rendererOptions: { view, stream },
             fallbackRendererOptions: { logger },
           },
         );
@@ -58,14 +66,23 @@ export function createListrReporter(options: { tty: boolean; stream?: NodeJS.Wri
         return;
       }
       case "cached":
+        cachedStages.add(event.stage);
+        view.set(event.stage, { kind: "cached" });
         return whenReady(event.stage, (settle) =>
           settle({ kind: "cached", message: `cached ${event.fingerprint.slice(0, 10)}${event.restored ? " (restored)" : ""}` }),
         );
       case "skipped":
+        view.set(event.stage, { kind: "skipped", line: `${event.stage} skipped: ${event.because}` });
         return whenReady(event.stage, (settle) => settle({ kind: "skipped", message: `skipped: ${event.because}` }));
       case "start": {
         const reasons = event.reasons.map(describeReason);
         const why = reasons.slice(0, 2).join("; ") + (reasons.length > 2 ? ` (+${reasons.length - 2} more: pipeline status)` : "");
+        view.set(event.stage, { kind: "running", detail: `running: ${why}` });
+        if (cachedStages.has(event.stage)) {
+          rebuilding.set(event.stage, why);
+          line(`↻ ${event.stage} rebuilding: ${why}`);
+          return;
+        }
         return whenReady(event.stage, () => {
           const task = tasks.get(event.stage);
           if (task) {
@@ -78,13 +95,24 @@ export function createListrReporter(options: { tty: boolean; stream?: NodeJS.Wri
         const now = Date.now();
         if (now - (lastProgress.get(event.stage) ?? 0) < throttleMs) return;
         lastProgress.set(event.stage, now);
+        view.set(event.stage, { kind: "running", detail: event.progress.text });
         const task = tasks.get(event.stage);
         if (task) task.output = event.progress.text;
         return;
       }
-      case "done":
+      case "done": {
+        const rebuilt = rebuilding.get(event.stage);
+        if (rebuilt !== undefined) {
+          view.set(event.stage, { kind: "done", line: `${event.stage} rebuilt in ${formatSeconds(event.seconds)} (${rebuilt})` });
+          line(`✔ ${event.stage} rebuilt in ${formatSeconds(event.seconds)}`);
+          return;
+        }
+        view.set(event.stage, { kind: "done", line: `${event.stage} done in ${formatSeconds(event.seconds)}` });
         return whenReady(event.stage, (settle) => settle({ kind: "done", message: `done in ${formatSeconds(event.seconds)}` }));
+      }
       case "failed":
+        if (rebuilding.has(event.stage)) line(`✖ ${event.stage}: rebuilding failed: ${describeFailure(event.failure)}`);
+        view.set(event.stage, { kind: "failed", line: `${event.stage}: ${describeFailure(event.failure)}` });
         return whenReady(event.stage, (settle) => settle({ kind: "failed", message: describeFailure(event.failure) }));
     }
   };
@@ -97,24 +125,6 @@ export function createListrReporter(options: { tty: boolean; stream?: NodeJS.Wri
   };
 
   return { onEvent, finished: async () => void (await listrRun) };
-}
-
-/**
- * listr2's default renderer redraws every line on every task change, besides its 100 ms spinner
- * tick, and a redraw measures every line with string-width: a no-op run's ~4 changes per stage
- * redrew the list ~4 × stages times (3.6 s of a 36-stage no-op in a terminal). Here nothing is drawn
- * in the first 200 ms, so a run that finishes sooner (a no-op) is drawn once, whole, at its end; after
- * that a change redraws at most every 50 ms and the spinner tick catches up the rest.
- */
-class ThrottledRenderer extends DefaultRenderer {
-  #nextDraw = performance.now() + 200;
-
-  override update(): void {
-    const now = performance.now();
-    if (now < this.#nextDraw) return;
-    this.#nextDraw = now + 50;
-    super.update();
-  }
 }
 
 export function formatSeconds(seconds: number): string {

@@ -158,3 +158,20 @@ test("validated params are cached by content, and revalidated when the schema co
   assert.equal(result.code, 2);
   assert.match(result.stderr, /side\.value: expected at most 10, found number 21/);
 });
+
+test("a forced rerun that reproduces its result leaves the lock as it was; one that changes it rewrites its entry", async () => {
+  const rig = await ToyRig.create();
+  await rig.run();
+  const lockPath = join(rig.dir, "pipeline.lock.json");
+  const before = await readFile(lockPath, "utf8");
+  await rig.run({ force: ["source", "upper", "side"] });
+  assert.deepEqual(await rig.invocations(), { ...ones(ALL), source: 2, upper: 2, side: 2 });
+  assert.equal(await readFile(lockPath, "utf8"), before, "same key, same output: the first run's entry (its time and machine) is kept");
+
+  await rig.editParams((params) => (params.side.value = 43));
+  await rig.run();
+  const after = JSON.parse(await readFile(lockPath, "utf8")) as { stages: Record<string, { startedAt: string }> };
+  const old = JSON.parse(before) as { stages: Record<string, { startedAt: string }> };
+  assert.notEqual(after.stages.side!.startedAt, old.stages.side!.startedAt, "a new result: a new entry");
+  assert.equal(after.stages.source!.startedAt, old.stages.source!.startedAt);
+});
