@@ -99,6 +99,9 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
     const waitSeconds = values.wait === undefined ? 0 : positiveInteger("--wait", values.wait, true);
     const executionFlags = Object.fromEntries(executionOptions.map((option) => [option.name, (values as Record<string, unknown>)[option.name] as string | undefined]));
 
+    if (values["dry-run"] && (command === "push" || command === "pull" || command === "worker")) {
+      throw new PipelineError("invalid-cli", `--dry-run applies to run, check, baseline and gc; ${command} has no dry run`);
+    }
     if (values.downstream && !values.only?.length) {
       throw new PipelineError("invalid-cli", "--downstream extends the stages --only matched with their dependents: give --only PATTERN too");
     }
@@ -140,6 +143,10 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
       const plans = await planStages(session);
       const fresh = new Set(plans.filter((plan) => plan.state === "up-to-date").map((plan) => plan.stage));
       const metrics = currentMetrics(session, fresh, `pipeline run --params ${relative(project.root, paramsFile)}`);
+      if (values["dry-run"]) {
+        io.out(`would write ${Object.keys(metrics).length} stages' metrics to ${baselinePath}; nothing was written`);
+        return 0;
+      }
       await writeBaseline(baselinePath, paramsFile, metrics, project.root);
       io.out(`wrote ${Object.keys(metrics).length} stages' metrics to ${baselinePath}`);
       return 0;
@@ -152,9 +159,12 @@ export async function main<Params>(project: ProjectDefinition<Params>, argv: rea
       io.out(values.mermaid ? renderDagMermaid(session.graph) : renderDagText(session.graph));
       return 0;
     }
-    if (command === "status" || (command === "run" && values["dry-run"])) {
+    if (command === "status" || ((command === "run" || command === "check") && values["dry-run"])) {
+      // check --dry-run: what would run, and whether the baseline is there and of this profile (exit 2 if not).
+      if (command === "check") sameProfile(await readBaseline(baselinePath), baselinePath, relative(project.root, paramsFile));
       const plans = await planStages(session, { ...selection, deepVerify: values.verify ?? false });
       io.out(values.json ? JSON.stringify(plans, null, 2) : renderPlans(plans));
+      if (command === "check" && !values.json) io.out(`then compare with ${relative(project.root, baselinePath)}; nothing was run or written`);
       if (command === "status" && values.workers !== undefined) io.out(await workPlan(session, selection, values));
       if (command === "status" && values.queue !== undefined) for (const line of await queueStatusLines(values)) io.out(line);
       return 0;
@@ -287,10 +297,13 @@ async function runWithReporter<Params>(
     process.off("SIGTERM", onSignal);
   }
   await reporter.finished();
-  const counts = { ran: 0, cached: 0, failed: 0, skipped: 0 };
-  for (const outcome of Object.values(summary.outcomes)) counts[outcome.status]++;
+  const counts = { ran: 0, cached: 0, failed: 0, skipped: 0, interrupted: 0 };
+  for (const outcome of Object.values(summary.outcomes)) {
+    counts[outcome.status === "failed" && outcome.failure.reason === "aborted" ? "interrupted" : outcome.status]++;
+  }
   io.out(
-    `${counts.ran} ran, ${counts.cached} cached, ${counts.failed} failed, ${counts.skipped} skipped in ${formatSeconds(summary.seconds)}`,
+    `${counts.ran} ran, ${counts.cached} cached, ${counts.failed} failed, ${counts.skipped} skipped` +
+      `${counts.interrupted > 0 ? `, ${counts.interrupted} interrupted` : ""} in ${formatSeconds(summary.seconds)}`,
   );
   for (const [name, outcome] of Object.entries(summary.outcomes)) {
     if (outcome.status === "failed" && outcome.failure.reason !== "aborted") io.err(`✖ ${name}: ${describeFailure(outcome.failure, verbose)}`);
@@ -359,9 +372,13 @@ async function stageLog<Params>(session: Session<Params>, name: string): Promise
   const fingerprints = [plans.find((plan) => plan.stage === name)?.fingerprint, session.lock.stages[name]?.fingerprint].filter((fp): fp is string => fp !== undefined);
   for (const fingerprint of new Set(fingerprints)) {
     const log = await session.store.readLog(name, fingerprint);
-    if (log) return log.kind === "failure" ? `(the last attempt, which failed)\n${log.text}` : log.text;
+    const text = log?.text === "" ? `(${name} wrote nothing to its log)` : log?.text;
+    if (log) return log.kind === "failure" ? `(the last attempt, which failed)\n${text}` : text!;
+    if ((await session.store.verify(name, fingerprint, { deep: false, refresh: false })).ok) {
+      throw new PipelineError("no-log", `${name}'s result has no log: it was made before logs were kept, or fetched from a remote (remotes keep no logs). \`pipeline run --force '${name}'\` remakes it with one`);
+    }
   }
-  throw new PipelineError("unknown-stage", `no log is kept for ${name} with its current key: run it first (logs are kept from the run that makes a result, or fails to)`);
+  throw new PipelineError("no-log", `no log is kept for ${name} with its current key: run it first (logs are kept from the run that makes a result, or fails to)`);
 }
 
 function positiveInteger(flag: string, text: string, allowZero = false): number {

@@ -8,6 +8,7 @@ export type PipelineErrorReason =
   | "invalid-override"
   | "invalid-cli"
   | "unknown-stage"
+  | "no-log"
   | "duplicate-stage"
   | "unknown-execution-option"
   | "invalid-baseline"

@@ -179,6 +179,8 @@ export async function executeStages<Params>(session: Session<Params>, options: R
         loadAverage: loadavg()[0] ?? 0,
         criticalPathSeconds: priorities.get(stage.name) ?? 0,
         codeRoot: session.project.root,
+        // verifyInput rehashed each of them above (or made it in this run, hashing it as it was written).
+        inputsVerified: true,
       });
       accept(stage, { stage: stage.name, fingerprint, outputHash: result.manifest.outputHash });
       verifiedThisRun.set(stage.name, Promise.resolve());
@@ -227,7 +229,9 @@ export async function executeStages<Params>(session: Session<Params>, options: R
       const stage = session.graph.get(name);
       const blocked = stage.deps.find((dep) => outcomes[dep]?.status === "failed" || outcomes[dep]?.status === "skipped");
       if (blocked !== undefined) {
-        const because = outcomes[blocked]?.status === "failed" ? `upstream ${blocked} failed` : `upstream ${blocked} did not run`;
+        const upstream = outcomes[blocked];
+        const because =
+          upstream?.status === "failed" ? (upstream.failure.reason === "aborted" ? `upstream ${blocked} was interrupted` : `upstream ${blocked} failed`) : `upstream ${blocked} did not run`;
         settle(name, { status: "skipped", because });
         emit({ type: "skipped", stage: name, because });
         waiting.splice(i, 1);

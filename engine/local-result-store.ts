@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { chmod, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { Readable } from "node:stream";
 import { canonicalJson, fingerprintOf } from "./canonical-json.ts";
@@ -45,6 +45,8 @@ export class LocalResultStore implements ResultStore {
   async createWorkspace(stage: string): Promise<Workspace> {
     const dir = join(this.tmpDir, `${safeName(stage)}.${process.pid}.${randomBytes(4).toString("hex")}`);
     await mkdir(join(dir, "out"), { recursive: true });
+    // Every result keeps a log, empty when its stage wrote nothing (inline stages write only through context.log).
+    await writeFile(join(dir, "log.txt"), "");
     return { outDir: join(dir, "out"), logPath: join(dir, "log.txt") };
   }
 

@@ -104,8 +104,12 @@ export function runComparison(current: MetricTable, baseline: Baseline, toleranc
  */
 export async function resolveLock(spec: string, defaultLockPath: string, root: string): Promise<{ lock: LockFile; note?: string }> {
   if (existsSync(spec)) return { lock: await readLock(spec) };
+  if (spec === defaultLockPath) {
+    const name = relative(root, spec);
+    return { lock: emptyLock(), note: `there is no ${name} here yet (this profile has not run in this checkout), so it is compared as empty: run the profile to fill it` };
+  }
   const [revision = "", path = relative(root, defaultLockPath)] = spec.split(":");
-  // zx only here, loaded on demand: diff is the one engine command that runs git.
+  // zx, loaded on demand: git for a revision's lock file.
   const { $ } = await import("zx/core");
   const git = $({ cwd: root, quiet: true, nothrow: true });
   const shown = await git`git show ${`${revision}:${path}`}`;

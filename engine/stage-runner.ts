@@ -39,6 +39,12 @@ export interface RunnerContext {
    * once the stage has run, and a result whose code changed meanwhile is discarded.
    */
   codeRoot?: string;
+  /**
+   * The caller rehashed every input in full against its reference just before (the executor does,
+   * and a worker after pulling). Only then does the run record list the inputs as verified; a
+   * record without that list is rerun by `--verify`.
+   */
+  inputsVerified?: boolean;
 }
 
 export interface StageResult {
@@ -116,9 +122,7 @@ export async function runInWorkspace(
       environment,
       execution: job.execution,
       load: { concurrentStages: context.concurrentStages, loadAverage: Number(context.loadAverage.toFixed(2)) },
-      // The scheduler fully rehashes every input before it dispatches a job (a remote runner hashes
-      // what it pulls), so the job's references are the verified hashes.
-      verifiedInputs: Object.fromEntries(Object.values(job.inputs).map((ref) => [ref.stage, ref.outputHash])),
+      ...(context.inputsVerified ? { verifiedInputs: Object.fromEntries(Object.values(job.inputs).map((ref) => [ref.stage, ref.outputHash])) } : {}),
       measurements,
     };
     if (context.codeRoot !== undefined) {

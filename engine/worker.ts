@@ -227,7 +227,8 @@ export class StageWorker {
     const runner = inProcess ? new InlineRunner(() => stage, this.name) : new ProcessRunner(this.options.project.root, this.name);
     const result = await runner.run(
       { ...job, execution: this.#executionFor(job) },
-      { store, signal, onProgress, concurrentStages: this.#active.size, loadAverage: loadavg()[0] ?? 0, codeRoot: this.options.project.root },
+      // #pull rehashed each input held here, or hashed it as it streamed from the remote.
+      { store, signal, onProgress, concurrentStages: this.#active.size, loadAverage: loadavg()[0] ?? 0, codeRoot: this.options.project.root, inputsVerified: true },
     );
     const pushStarted = performance.now();
     try {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { copyFile, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { availableParallelism } from "node:os";
 import { test } from "node:test";
 import { diffAgainstLock } from "../../engine/why.ts";
 import { ToyRig } from "./toy-rig.ts";
@@ -122,18 +123,24 @@ async function snapshot(dir: string): Promise<string[]> {
   return lines.sort();
 }
 
-test("commands that only look write nothing: run --dry-run, status, dag, diff, gc --dry-run", async () => {
+test("commands that only look write nothing: run/check/baseline/gc --dry-run, status, dag, diff", async () => {
   const rig = await ToyRig.create();
   assert.equal((await rig.spawnCli(["run"]).done).code, 0);
+  assert.equal((await rig.spawnCli(["baseline"]).done).code, 0);
   await copyFile(join(rig.dir, "pipeline.lock.json"), join(rig.dir, "before.lock.json"));
   await rig.editParams((params) => (params.side.value = 7)); // something to report, and the params cache misses
   for (const cache of [".params-cache", ".code-cache"]) await rm(join(rig.dir, "artifacts", cache), { recursive: true, force: true });
   const before = await snapshot(rig.dir);
-  for (const args of [["run", "--dry-run"], ["status"], ["status", "--json"], ["dag"], ["diff", "before.lock.json"], ["gc", "--dry-run"]]) {
+  for (const args of [["run", "--dry-run"], ["status"], ["status", "--json"], ["dag"], ["diff", "before.lock.json"], ["gc", "--dry-run"], ["check", "--dry-run"], ["baseline", "--dry-run"]]) {
     const result = await rig.spawnCli(args).done;
     assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
     assert.deepEqual(await snapshot(rig.dir), before, `${args.join(" ")} wrote nothing`);
+    if (args[0] === "check") assert.match(result.stdout, /side +will run[\s\S]*then compare with reports\/baseline\.json; nothing was run or written/);
+    if (args[0] === "baseline") assert.match(result.stdout, /^would write \d+ stages' metrics to .*baseline\.json; nothing was written/);
   }
+  const pull = await rig.spawnCli(["pull", "--dry-run", "--remote", `file://${join(rig.dir, "remote")}`]).done;
+  assert.equal(pull.code, 2);
+  assert.match(pull.stderr, /--dry-run applies to run, check, baseline and gc; pull has no dry run/);
 });
 
 test("small messages: gc --dry-run, --downstream alone, a bad -S value, a changed key of an object param", async () => {
@@ -188,6 +195,11 @@ test("diff against a revision without the profile's lock: compared as empty, and
   git("init", "-q");
   git("add", "-A");
   git("commit", "-qm", "toy without its lock");
+  // Neither side has a lock yet (a fresh clone that never ran this profile): both empty, said so.
+  const fresh = await rig.spawnCli(["diff"]).done;
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.match(fresh.stderr, /there is no pipeline\.lock\.json here yet \(this profile has not run in this checkout\), so it is compared as empty/);
+  assert.match(fresh.stdout, /no metric changed/);
   assert.equal((await rig.spawnCli(["run"]).done).code, 0); // pipeline.lock.json exists, uncommitted
   const diff = await rig.spawnCli(["diff", "--json"]).done;
   assert.equal(diff.code, 0, diff.stderr);
@@ -248,6 +260,23 @@ test("Ctrl-C without a terminal (CI logs): the same report, and the lock names o
   const result = await done;
   assert.equal(result.code, 130);
   assert.match(result.stderr, /interrupted while running side/);
+  // Interrupted is not failed, and what waited on it says so.
+  assert.match(result.stdout, /^4 ran, 0 cached, 0 failed, 1 skipped, 1 interrupted in /m);
+  assert.match(result.stderr, /summary skipped: upstream side was interrupted/);
   const lock = JSON.parse(await readFile(join(rig.dir, "pipeline.lock.json"), "utf8")) as { stages: Record<string, unknown> };
   assert.deepEqual(Object.keys(lock.stages).sort(), ["count@at", "count@the", "source", "upper"]);
+});
+
+test("--jobs defaults to the cores, and each stage's threads to cores / jobs", async () => {
+  const rig = await ToyRig.create();
+  const threadsOfSide = async (): Promise<string | undefined> => {
+    const lock = JSON.parse(await readFile(join(rig.dir, "pipeline.lock.json"), "utf8")) as { stages: Record<string, { fingerprint: string }> };
+    const record = JSON.parse(await readFile(join(rig.dir, "artifacts/stages/side", lock.stages.side!.fingerprint, "run.json"), "utf8")) as { execution: Record<string, string> };
+    return record.execution.threads;
+  };
+  const cores = availableParallelism();
+  assert.equal((await rig.spawnCli(["run"]).done).code, 0);
+  assert.equal(await threadsOfSide(), String(Math.max(1, Math.floor(cores / cores))), "one stage per core, one thread each");
+  assert.equal((await rig.spawnCli(["run", "-j", "1", "--force", "side"]).done).code, 0);
+  assert.equal(await threadsOfSide(), String(cores), "one stage at a time gets every core");
 });

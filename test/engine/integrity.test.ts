@@ -78,6 +78,15 @@ test("--verify reruns a result whose record does not show verified inputs, and o
   const ran = Object.entries(verified.outcomes).filter(([, outcome]) => outcome.status === "ran").map(([name]) => name);
   assert.deepEqual(ran, ["count@the"]);
   assert.equal(verified.outcomes.summary?.status, "cached", "identical output: the aggregate stays cached");
+
+  // A record whose verified hashes disagree with its key (made from other inputs than it claims): rerun too.
+  const again = JSON.parse(await readFile(recordPath, "utf8"));
+  assert.ok(again.verifiedInputs, "the rerun recorded the hashes it verified");
+  again.verifiedInputs = Object.fromEntries(Object.keys(again.verifiedInputs).map((stage) => [stage, "0".repeat(64)]));
+  await writeFile(recordPath, JSON.stringify(again));
+  const disagreeing = await planStages(await rig.session(), { deepVerify: true });
+  assert.deepEqual(disagreeing.find((plan) => plan.stage === "count@the")?.reasons, [{ kind: "inputs-unverified", detail: "the input hashes it verified differ from those in its key" }]);
+  assert.equal((await rig.run({ deepVerify: true })).outcomes["count@the"]?.status, "ran");
 });
 
 test("a restored cache (new inodes and ctimes) is rehashed once, then trusted from the renewed stat record", async () => {
@@ -135,6 +144,17 @@ test("pipeline logs STAGE prints a process stage's whole output; a failed attemp
   assert.match(failedLogs.stdout, /side: stdout line 200 of 200/);
   const unknown = await rig.spawnCli(["logs", "nope"]).done;
   assert.equal(unknown.code, 2);
+
+  // An inline stage keeps a log too, empty when it wrote nothing.
+  const inline = await rig.spawnCli(["logs", "upper"]).done;
+  assert.equal(inline.code, 0, inline.stderr);
+  assert.equal(inline.stdout, "(upper wrote nothing to its log)\n");
+  // A result without one (made before logs were kept, or fetched from a remote) is said to be so.
+  const lock = JSON.parse(await readFile(join(rig.dir, "pipeline.lock.json"), "utf8")) as { stages: Record<string, { artifact: string }> };
+  await rm(join(rig.dir, lock.stages.upper!.artifact, "log.txt"));
+  const none = await rig.spawnCli(["logs", "upper"]).done;
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /upper's result has no log: it was made before logs were kept, or fetched from a remote/);
 });
 
 test("execution options: a 'key' option splits the cache of the stages declaring it, a 'recorded' one never does", async () => {

@@ -3,6 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { executeStages, type RunSummary } from "../../engine/executor.ts";
+import { planStages } from "../../engine/planner.ts";
 import { Session } from "../../engine/session.ts";
 import { project } from "../../stages/index.ts";
 import { tinyProfileBase, tinyWorkDir } from "../helpers/tiny-profile.ts";
@@ -50,6 +51,14 @@ test("tiny profile: trains for real, reruns nothing, and a change to one experim
 
   const second = await run();
   assert.ok(Object.values(await statuses(second)).every((status) => status === "cached"));
+
+  // The backend is in the key of what trains and evaluates (its rounding is the result's); threads are not.
+  const onCpu = await planStages(await Session.open(project, { paramsFile, workDir, execution: { backend: "cpu" } }));
+  const stale = onCpu.filter((plan) => plan.state !== "up-to-date").map((plan) => plan.stage);
+  assert.ok(stale.includes("train@conv1-sgd") && stale.includes("evaluate@lenet-adam"), stale.join(", "));
+  assert.ok(!stale.includes("download") && !stale.includes("preprocess@tiny"), "data preparation does not depend on the backend");
+  const threaded = await planStages(await Session.open(project, { paramsFile, workDir, execution: { threads: "2" } }));
+  assert.ok(threaded.every((plan) => plan.state === "up-to-date"), "threads are recorded, not keyed");
 
   const changed = tinyParams();
   changed.experiments["lenet-adam"].optimizer.lr = 0.002;
