@@ -29,7 +29,22 @@ export type AnalysesParams = { [K in AnalysisKind]: { experiments: string[]; set
 export interface ProjectParams extends Params {
   /** null when the params file has no analyses section (e.g. the CI profile). */
   analyses: AnalysesParams | null;
+  report: ReportOptions;
 }
+
+/** How the report presents the results (the params file's "report" section; every field has a default). */
+export interface ReportOptions {
+  /**
+   * Print training times and throughput, read from the trainings' run records (default true). They
+   * are measurements, not content: two runs of the same key print different times. A profile whose
+   * report must come out byte for byte the same on every checkout (CI's, whose lock is committed)
+   * turns them off.
+   */
+  trainingTimes: boolean;
+}
+
+/** The param path the report and comparison-charts stages declare for ReportOptions.trainingTimes. */
+export const TRAINING_TIMES_PARAM = "report.trainingTimes";
 
 /** kind → its key in params.json (camelCase, like every other key there). */
 export const ANALYSIS_KEYS: Record<AnalysisKind, string> = {

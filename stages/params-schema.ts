@@ -124,6 +124,7 @@ const document = type({
   },
   experiments: type({ "[string]": experiment }),
   "analyses?": analyses,
+  "report?": { "+": "reject", "trainingTimes?": "boolean" },
 });
 
 const resolvedModel = type({ arch: architecture, batchNorm: "boolean", dropout: probability, convActivation: "string", init: "string", loss: "string" });
@@ -188,6 +189,7 @@ export function parseParams(input: unknown, sourceName: string): ProjectParams {
     check: raw.check ?? { tolerances: {} },
     experiments,
     analyses: resolvedAnalyses,
+    report: { trainingTimes: raw.report?.trainingTimes ?? true },
   };
 }
 

@@ -4,7 +4,7 @@ import type { DatasetConfig, EvaluationConfig, ModelConfig, OptimizerConfig, Tra
 import type { ExperimentMeta } from "../presentation/report/results.ts";
 import { byStageName, experimentIds } from "./experiment-inputs.ts";
 import { declaredRuns, runsOf, seedParams } from "./replicates.ts";
-import { ANALYSIS_KINDS, type ProjectParams, analysisStageNames } from "./analysis-params.ts";
+import { ANALYSIS_KINDS, TRAINING_TIMES_PARAM, type ProjectParams, analysisStageNames } from "./analysis-params.ts";
 import { datasetsInUse, experimentPath } from "./params.ts";
 
 /**
@@ -31,30 +31,37 @@ export const report = defineStage<ProjectParams>({
   params: (params) => [
     ...experimentIds(params).flatMap((id) => [...SECTIONS.map((section) => experimentPath(id, section)), datasetPath(id), ...seedParams(id)]),
     ...datasetsInUse(params).map(datasetConfigPath),
+    ...ANALYSIS_KINDS.filter((kind) => params.analyses !== null).map(analysisExperimentsPath),
+    TRAINING_TIMES_PARAM,
   ],
   async run(context) {
     const { buildReport } = await import("../presentation/report/build-report.ts");
     const experiments = declaredRuns(context);
+    const trainingTimes = context.param<boolean>(TRAINING_TIMES_PARAM);
     const sources = experiments.map(({ id, runs }) => ({
       meta: meta(context, id),
       runs: runs.map((run) => ({
         seed: run.seed,
         trainDir: context.input(run.train),
         evaluateDir: context.input(run.evaluate),
-        // Training times and load come from the run record, not the files, and are printed: two runs
-        // of this stage with the same key can differ there (provenance). A retrain that reproduces
-        // the same files leaves this report cached, showing the times of the run it was built from.
-        trainRecord: context.inputRecord(run.train),
+        // Training times and load come from the run record, not the files: two runs of this stage
+        // with the same key can differ there (report.trainingTimes). A retrain that reproduces the
+        // same files leaves this report cached, showing the times of the run it was built from.
+        ...(trainingTimes ? { trainRecord: context.inputRecord(run.train) } : {}),
       })),
     }));
     const chartDirs = [...experiments.map(({ id }) => context.input(`charts@${id}`)), context.input("comparison-charts")];
-    // In dependency order: analysis kind by kind, which is the report's order.
-    const analysisDirs = Object.entries(context.inputs)
-      .filter(([name]) => ANALYSIS_KINDS.some((kind) => name.startsWith(`${kind}@`)))
-      .map(([, dir]) => dir);
+    // Analysis kind by kind, which is the report's order; each analysis input's role is its stage's name.
+    const analysisDirs = ANALYSIS_KINDS.flatMap((kind) =>
+      (context.params[analysisExperimentsPath(kind)] as string[] | undefined ?? []).map((id) => context.input(`${kind}@${id}`)),
+    );
     await buildReport(sources, chartDirs, context.outDir, analysisDirs);
   },
 });
+
+function analysisExperimentsPath(kind: (typeof ANALYSIS_KINDS)[number]): string {
+  return formatPath(["analyses", kind, "experiments"]);
+}
 
 function datasetPath(id: string): string {
   return formatPath(["experiments", id, "dataset"]);

@@ -4,6 +4,7 @@ import type { ExperimentMeta } from "../presentation/report/results.ts";
 import { byStageName, experimentIds } from "./experiment-inputs.ts";
 import { datasetsInUse, experimentPath, type Params } from "./params.ts";
 import { declaredRuns, firstRun, runsOf, seedParams } from "./replicates.ts";
+import { TRAINING_TIMES_PARAM } from "./analysis-params.ts";
 
 /**
  * Charts as Vega-Lite specs + SVG + PNG (code in presentation/charts/, loaded only inside `run`: this file is
@@ -42,9 +43,11 @@ export const comparisonCharts = defineStage<Params>({
   params: (params) => [
     ...experimentIds(params).flatMap((id) => [...COMPARISON_PARAMS.map((section) => experimentPath(id, section)), datasetOf(id), ...seedParams(id)]),
     ...datasetsInUse(params).map(datasetConfig),
+    TRAINING_TIMES_PARAM,
   ],
   async run(context) {
     const { buildComparisonCharts } = await import("../presentation/charts/build-charts.ts");
+    const trainingTimes = context.param<boolean>(TRAINING_TIMES_PARAM);
     const sources = declaredRuns(context).map(({ id, runs }) => ({
       meta: {
         id,
@@ -56,9 +59,9 @@ export const comparisonCharts = defineStage<Params>({
         seed: run.seed,
         trainDir: context.input(run.train),
         evaluateDir: context.input(run.evaluate),
-        // The training-cost chart plots times from the run record (provenance, not content): two runs
-        // of this stage with the same key can draw different times.
-        trainRecord: context.inputRecord(run.train),
+        // The training-cost chart plots times from the run record (measurements, not content): two
+        // runs of this stage with the same key can draw different times (report.trainingTimes).
+        ...(trainingTimes ? { trainRecord: context.inputRecord(run.train) } : {}),
       })),
     }));
     await buildComparisonCharts(sources, context.outDir);

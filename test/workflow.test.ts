@@ -78,6 +78,13 @@ test("the workflow's run: steps pass when run as a runner would, and the summary
     assert.match(markdown, /^### Accuracy regression check\n\n\| stage \| metric \| baseline \| current \|/, "check.md is the markdown alone");
     assert.match(markdown, /\*\*All \d+ checks pass\.\*\*\n$/);
     assert.equal(await readFile(summary, "utf8"), markdown, "the step summary is check.md, whole");
+    // Every stage ran from scratch here, and reproduced its result: the committed lock is left as it
+    // was, so CI's working tree stays clean (a stale or nondeterministic stage would show here).
+    assert.equal(
+      await readFile(join(dir, "params.ci.lock.json"), "utf8"),
+      await readFile(join(ROOT, "params.ci.lock.json"), "utf8"),
+      "a fresh checkout's CI run rewrote params.ci.lock.json: refresh it with `npm run check` and commit it, or find the stage whose output changed",
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -76,6 +76,9 @@ function challengeSentences(rows: readonly ExperimentRow[]): string[] {
 
 function timeSentences(allRows: readonly ExperimentRow[]): string[] {
   const rows = timedRows(allRows);
+  if (rows.length === 0 && allRows.length > 0) {
+    return ["No training times are printed: the report was made without the trainings' run records (`report.trainingTimes: false` leaves them out, so that the report comes out the same byte for byte on every run)."];
+  }
   if (rows.length < 2) return [];
   const byTime = [...rows].sort((a, b) => a.trainingSeconds - b.trainingSeconds);
   const byThroughput = [...rows].sort((a, b) => a.imagesPerSecond - b.imagesPerSecond);
