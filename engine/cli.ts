@@ -306,7 +306,9 @@ async function runWithReporter<Params>(
       `${counts.interrupted > 0 ? `, ${counts.interrupted} interrupted` : ""} in ${formatSeconds(summary.seconds)}`,
   );
   for (const [name, outcome] of Object.entries(summary.outcomes)) {
-    if (outcome.status === "failed" && outcome.failure.reason !== "aborted") io.err(`✖ ${name}: ${describeFailure(outcome.failure, verbose)}`);
+    if (outcome.status !== "failed" || outcome.failure.reason === "aborted") continue;
+    const text = describeFailure(outcome.failure, verbose).replace("pipeline logs STAGE", `pipeline logs ${name}`);
+    io.err(`✖ ${name}: ${text}${outcome.failure.reason === "threw" && !verbose ? " (--verbose for the stack)" : ""}`);
   }
   if (summary.aborted) {
     showCursor(); // listr2's display restores it when it ends normally; make sure after an interruption

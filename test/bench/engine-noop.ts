@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -192,4 +192,45 @@ function middle(sorted: readonly number[]): number {
 
 function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface AgainstResult {
+  revision: string;
+  commit: string;
+  toyStages: number;
+  toyNoop: Partial<Record<Terminal, Timing>>;
+  project: Record<string, Timing>;
+}
+
+/**
+ * The same no-op measurements on an earlier revision, in the same bench run (so both see the same
+ * machine load): its toy project with 94 foreach items, and its project's `--help` and `status` on
+ * params.json, each through tsx (the only way an older checkout starts). The revision is exported
+ * with `git archive` into .tmp/ and shares this checkout's node_modules. Its full grid has no
+ * results cached here under its own keys, so no full-grid no-op can be timed for it.
+ */
+export async function benchEngineNoopAgainst(revision: string, runs = 7): Promise<AgainstResult> {
+  const commit = spawnSync("git", ["rev-parse", "--verify", `${revision}^{commit}`], { cwd: ROOT, encoding: "utf8" }).stdout.trim();
+  if (!commit) throw new Error(`bench --against: "${revision}" is not a commit of this repository`);
+  await mkdir(RIGS, { recursive: true });
+  const checkout = await mkdtemp(join(RIGS, `against-${commit.slice(0, 10)}-`));
+  try {
+    const archive = spawnSync("sh", ["-c", `git archive ${commit} | tar -x -C '${checkout}'`], { cwd: ROOT, encoding: "utf8" });
+    if (archive.status !== 0) throw new Error(`bench --against: git archive ${commit} failed: ${archive.stderr}`);
+    await symlink(join(ROOT, "node_modules"), join(checkout, "node_modules"), "dir");
+    const toy = join(checkout, "test", "fixtures", "toy");
+    const params = JSON.parse(await readFile(join(toy, "params.json"), "utf8"));
+    params.items = Array.from({ length: 94 }, (_, i) => `w${i}`);
+    await writeFile(join(toy, "params.json"), JSON.stringify(params));
+    const toyCli = join(toy, "cli.ts");
+    once(commandFor("tsx", toyCli, ["run"]), toy, "pipe"); // the cold run that fills its cache
+    const toyNoop: AgainstResult["toyNoop"] = { pipe: timeRuns(commandFor("tsx", toyCli, ["run"]), toy, "pipe", runs) };
+    if (ptyAvailable()) toyNoop.pty = timeRuns(commandFor("tsx", toyCli, ["run"]), toy, "pty", runs);
+    const pipeline = join(checkout, "pipeline.ts");
+    const project: Record<string, Timing> = {};
+    for (const args of [["--help"], ["status"]]) project[args.join(" ")] = timeRuns(commandFor("tsx", pipeline, args), checkout, "pipe", runs);
+    return { revision, commit, toyStages: 4 + params.items.length, toyNoop, project };
+  } finally {
+    await rm(checkout, { recursive: true, force: true });
+  }
 }

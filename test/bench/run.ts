@@ -2,14 +2,15 @@ import { writeFile, mkdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { baseEnvironment } from "../../engine/environment.ts";
-import { benchEngineNoop, type Timing } from "./engine-noop.ts";
+import { benchEngineNoop, benchEngineNoopAgainst, type Timing } from "./engine-noop.ts";
 import { benchTraining, describeTraining, type TrainingBench } from "./training.ts";
 
 /**
- * `npm run bench [-- --only engine|training|kernels] [--runs N] [--images N] [--epochs N] [--threads 1,2] [--arch simple,lenet]`:
+ * `npm run bench [-- --only engine|training|kernels] [--runs N] [--against REV] [--images N] [--epochs N] [--threads 1,2] [--arch simple,lenet]`:
  * speed figures, printed for people and written to reports/bench.json for machines. Timings live
  * here, never in tests. `--only kernels` runs test/bench/kernels.ts: each wasm training kernel
- * with the stock kernels and with ours (`--quick` for a short run).
+ * with the stock kernels and with ours (`--quick` for a short run). `--against REV` times the engine
+ * no-op of an earlier revision too, in the same run (before/after under the same machine load).
  */
 const { values } = parseArgs({
   options: {
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     arch: { type: "string" },
     quick: { type: "boolean" },
     runs: { type: "string" },
+    against: { type: "string" },
   },
 });
 const results: Record<string, unknown> = { environment: baseEnvironment(), date: new Date().toISOString() };
@@ -40,6 +42,13 @@ if (!values.only || values.only === "engine") {
   for (const [command, byStart] of Object.entries(engine.project)) rows(`project ${command}`, byStart);
   rows("quick no-op (36 stages)", engine.quick);
   rows("full-grid no-op", engine.fullGrid);
+  if (values.against) {
+    const before = await benchEngineNoopAgainst(values.against, runs);
+    results.engineNoopAgainst = before;
+    const label = `${values.against} (${before.commit.slice(0, 10)})`;
+    rows(`${label}: toy no-op (${before.toyStages} stages) tsx`, before.toyNoop as Record<string, Timing>);
+    for (const [command, value] of Object.entries(before.project)) rows(`${label}: project ${command}`, { tsx: value });
+  }
   console.log("  where the time goes (differences of medians):");
   for (const [phase, seconds] of Object.entries(engine.phases)) console.log(`    ${phase.padEnd(96)} ${Number.isNaN(seconds) ? "-" : `${(seconds * 1000).toFixed(0)} ms`}`);
 }

@@ -67,7 +67,8 @@ test("a stage failure is one line; --verbose adds its stack", async () => {
   await rig.editParams((params) => (params.side.fail = true));
   const plain = await rig.spawnCli(["run"]).done;
   assert.equal(plain.code, 1);
-  assert.match(plain.stderr, /^✖ side: side was told to fail$/m);
+  // Under the summary line, where a long run's failures are found, with where to look next.
+  assert.match(plain.stderr, /^✖ side: side was told to fail \(--verbose for the stack\)$/m);
   assert.doesNotMatch(plain.stderr, /^\s+at /m);
   const verbose = await rig.spawnCli(["run", "--verbose"]).done;
   assert.equal(verbose.code, 1);
