@@ -15,31 +15,31 @@ import { styleText } from "node:util";
 export type StageView =
   | { kind: "queued" }
   | { kind: "running"; detail: string }
-  | { kind: "cached" }
-  | { kind: "done" | "failed" | "skipped"; line: string };
+  | { kind: "cached" | "done" | "failed" | "skipped"; line: string };
 
 /** What the reporter knows of each stage, in plan order; the renderer draws from it. */
 export class RunView {
   readonly stages = new Map<string, StageView>();
-  readonly #listeners = new Set<() => void>();
+  readonly #listeners = new Set<(stage: string | null) => void>();
 
   plan(names: readonly string[]): void {
     for (const name of names) this.stages.set(name, { kind: "queued" });
-    this.#changed();
+    this.#changed(null);
   }
 
   set(stage: string, view: StageView): void {
     this.stages.set(stage, view);
-    this.#changed();
+    this.#changed(stage);
   }
 
-  onChange(listener: () => void): () => void {
+  /** `listener(stage)` after each change: the stage changed, or null for the plan. */
+  onChange(listener: (stage: string | null) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
-  #changed(): void {
-    for (const listener of this.#listeners) listener();
+  #changed(stage: string | null): void {
+    for (const listener of this.#listeners) listener(stage);
   }
 }
 
@@ -54,7 +54,7 @@ export interface CompactRendererOptions {
 const ESCAPES = /\u001B\[[0-?]*[ -\/]*[@-~]/g;
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"] as const;
 const paint = (color: "green" | "red" | "yellow" | "dim" | "cyan", text: string): string => (process.env.NO_COLOR ? text : styleText(color, text));
-const ICONS = { done: paint("green", "✔"), failed: paint("red", "✖"), skipped: paint("yellow", "↓") } as const;
+const ICONS = { cached: paint("green", "✔"), done: paint("green", "✔"), failed: paint("red", "✖"), skipped: paint("yellow", "↓") } as const;
 
 export class CompactRenderer implements ListrRenderer {
   static nonTTY = false;
@@ -123,7 +123,7 @@ export class CompactRenderer implements ListrRenderer {
   }
 
   #hasUnprinted(): boolean {
-    for (const [name, view] of this.#view.stages) if ("line" in view && !this.#printed.has(name)) return true;
+    for (const [name, view] of this.#view.stages) if (printable(view) && !this.#printed.has(name)) return true;
     return false;
   }
 
@@ -131,7 +131,7 @@ export class CompactRenderer implements ListrRenderer {
   #printSettled(): void {
     const lines = this.#foreign.splice(0);
     for (const [name, view] of this.#view.stages) {
-      if (!("line" in view) || this.#printed.has(name)) continue;
+      if (!printable(view) || this.#printed.has(name)) continue;
       this.#printed.add(name);
       lines.push(`${ICONS[view.kind]} ${view.line}`);
     }
@@ -175,6 +175,59 @@ export class CompactRenderer implements ListrRenderer {
       }) as typeof stream.write;
     }
     return () => streams.forEach((stream, i) => (stream.write = originals[i]!));
+  }
+}
+
+/** Settled stages the terminal view prints one line for: all but cached ones, which it counts. */
+function printable(view: StageView): view is Extract<StageView, { line: string }> {
+  return view.kind === "done" || view.kind === "failed" || view.kind === "skipped";
+}
+
+/**
+ * A run's display without a terminal (CI logs, a pipe), as a listr2 renderer: a line when a stage
+ * starts running (↻ when it was reported cached and is rebuilt because a stage about to read it
+ * found it corrupt), its progress as the reporter thins it, and a line when it settles — cached
+ * ones too, with their short key. Nothing is redrawn; listr2's simple renderer also printed a
+ * "started" line for every stage, cached ones included.
+ */
+export class LogRenderer implements ListrRenderer {
+  static nonTTY = true;
+  static rendererOptions: CompactRendererOptions = {};
+  static rendererTaskOptions: Record<string, never> = {};
+
+  readonly #view: RunView;
+  readonly #stream: NodeJS.WriteStream;
+  /** What was last printed of each stage. */
+  readonly #shown = new Map<string, StageView["kind"]>();
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(_tasks: unknown, options: CompactRendererOptions) {
+    this.#view = options.view ?? new RunView();
+    this.#stream = options.stream ?? process.stderr;
+  }
+
+  render(): void {
+    this.#unsubscribe = this.#view.onChange((stage) => {
+      if (stage !== null) this.#print(stage);
+    });
+  }
+
+  end(): void {
+    this.#unsubscribe?.();
+  }
+
+  #print(stage: string): void {
+    const view = this.#view.stages.get(stage);
+    if (!view || view.kind === "queued") return;
+    const before = this.#shown.get(stage);
+    this.#shown.set(stage, view.kind);
+    const line =
+      view.kind !== "running"
+        ? `${ICONS[view.kind]} ${view.line}`
+        : before === "running"
+          ? `  ${stage}: ${view.detail}`
+          : `${before === "cached" ? "↻" : "›"} ${stage} ${view.detail}`;
+    this.#stream.write(`${line}\n`);
   }
 }
 

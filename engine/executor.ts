@@ -93,15 +93,15 @@ export async function executeStages<Params>(session: Session<Params>, options: R
   const outputHashes: Record<string, string> = {};
   const lock = structuredClone(session.lock);
   let lockWrites = Promise.resolve();
-  let lastWritten = canonicalJson(session.lock);
   // Written after every stage that changed it (so a crash keeps what finished), skipped when a
-  // cached stage left it as it was: a no-op run writes nothing.
+  // cached stage left it as it was: a no-op run writes nothing. Changes are tracked per entry, not
+  // by serialising the whole lock (the full grid's is 1.5 MB) after every stage.
+  let lockChanged = false;
   const saveLock = (): Promise<void> =>
     (lockWrites = lockWrites.then(async () => {
-      const text = canonicalJson(lock);
-      if (text === lastWritten) return;
+      if (!lockChanged) return;
+      lockChanged = false;
       await writeLock(session.lockPath, lock);
-      lastWritten = text;
     }));
 
   const running = new Map<string, Promise<void>>();
@@ -123,7 +123,10 @@ export async function executeStages<Params>(session: Session<Params>, options: R
     // A result reproduced byte for byte keeps the entry of the run that first made it: the lock
     // changes only when a result does, so a fresh checkout that rebuilds everything leaves a
     // committed lock as it was. This run's times and machine are in its run record.
-    lock.stages[stage.name] = previous && sameResult(previous, entry) ? previous : entry;
+    if (!previous || !sameResult(previous, entry)) {
+      lock.stages[stage.name] = entry;
+      lockChanged = true;
+    }
     await saveLock();
   };
 
@@ -194,36 +197,45 @@ export async function executeStages<Params>(session: Session<Params>, options: R
     }
   };
 
-  const processStage = async (stage: Stage): Promise<void> => {
+  /** Stages whose key must be checked before anything else; a check takes no job slot. */
+  const checking = new Map<string, Promise<void>>();
+  /** Stages that must run, with why, waiting for a job slot. */
+  const runnable = new Map<string, StaleReason[]>();
+
+  /** A cached result is taken at once; a stage to run waits in `runnable` for a slot. */
+  const checkStage = async (stage: Stage): Promise<void> => {
     const inputs = session.fingerprintInputs(stage, outputHashes);
     const freshness = await checkFreshness(session.store, inputs, session.lock.stages[stage.name], {
       forced: forced.has(stage.name),
       deepVerify: options.deepVerify ?? false,
       refresh: true,
     });
-    if (freshness.fresh) {
-      try {
-        if (session.lock.stages[stage.name]?.fingerprint !== freshness.fingerprint || freshness.restored) {
-          const stored = await session.store.readRecord(stage.name, freshness.fingerprint);
-          // Declared metrics come from the files: a result only the remote holds is fetched (small: metrics files).
-          const metrics = stage.metrics ? await readDeclaredMetrics(stage.name, freshness.outDir ?? (await session.store.materialize(stage.name, freshness.fingerprint)), stage.metrics) : undefined;
-          await recordInLock(stage, inputs, freshness.manifest, stored?.run, metrics);
-        }
-        accept(stage, { stage: stage.name, fingerprint: freshness.fingerprint, outputHash: freshness.manifest.outputHash });
-        settle(stage.name, { status: "cached", fingerprint: freshness.fingerprint });
-        emit({ type: "cached", stage: stage.name, fingerprint: freshness.fingerprint, restored: freshness.restored });
-        return;
-      } catch (error) {
-        // A cached result that cannot be read after all (a remote blob gone bad) is made again here.
-        settle(stage.name, await runStage(stage, [{ kind: "unexplained", detail: `its cached result could not be used: ${(error as Error).message}` }]));
-        return;
-      }
+    if (!freshness.fresh) {
+      runnable.set(stage.name, freshness.reasons);
+      return;
     }
-    settle(stage.name, await runStage(stage, freshness.reasons));
+    try {
+      if (session.lock.stages[stage.name]?.fingerprint !== freshness.fingerprint || freshness.restored) {
+        const stored = await session.store.readRecord(stage.name, freshness.fingerprint);
+        // Declared metrics come from the files: a result only the remote holds is fetched (small: metrics files).
+        const metrics = stage.metrics ? await readDeclaredMetrics(stage.name, freshness.outDir ?? (await session.store.materialize(stage.name, freshness.fingerprint)), stage.metrics) : undefined;
+        await recordInLock(stage, inputs, freshness.manifest, stored?.run, metrics);
+      }
+      accept(stage, { stage: stage.name, fingerprint: freshness.fingerprint, outputHash: freshness.manifest.outputHash });
+      settle(stage.name, { status: "cached", fingerprint: freshness.fingerprint });
+      emit({ type: "cached", stage: stage.name, fingerprint: freshness.fingerprint, restored: freshness.restored });
+    } catch (error) {
+      // A cached result that cannot be read after all (a remote blob gone bad) is made again here.
+      runnable.set(stage.name, [{ kind: "unexplained", detail: `its cached result could not be used: ${(error as Error).message}` }]);
+    }
   };
 
+  // Keys are checked as soon as a stage's inputs are settled, all at once (a no-op's work is waiting
+  // on file reads, which overlap); only stages that must run take one of the `jobs` slots. Slots are
+  // handed out only while no check is in flight, so the choice among stages to run is made with all
+  // of them known, longest critical path first, whatever order their checks finished in.
   const waiting = byPriority(order, priorities);
-  while (waiting.length > 0 || running.size > 0) {
+  while (waiting.length > 0 || running.size > 0 || checking.size > 0 || runnable.size > 0) {
     for (let i = 0; i < waiting.length; ) {
       const name = waiting[i]!;
       const stage = session.graph.get(name);
@@ -238,24 +250,36 @@ export async function executeStages<Params>(session: Session<Params>, options: R
         continue;
       }
       const ready = stage.deps.every((dep) => outcomes[dep]?.status === "cached" || outcomes[dep]?.status === "ran");
-      if (ready && running.size < jobs && !stopScheduling && !signal.aborted) {
+      if (ready && !stopScheduling && !signal.aborted) {
         waiting.splice(i, 1);
-        running.set(name, processStage(stage).finally(() => running.delete(name)));
+        checking.set(name, checkStage(stage).finally(() => checking.delete(name)));
         continue;
       }
       i++;
     }
-    if (running.size === 0) break;
-    await Promise.race(running.values());
+    if (checking.size === 0) {
+      for (const name of byPriority([...runnable.keys()], priorities)) {
+        if (running.size >= jobs || stopScheduling || signal.aborted) break;
+        const reasons = runnable.get(name)!;
+        runnable.delete(name);
+        running.set(name, runStage(session.graph.get(name), reasons).then((outcome) => settle(name, outcome)).finally(() => running.delete(name)));
+      }
+    }
+    if (running.size === 0 && checking.size === 0) break;
+    await Promise.race([...running.values(), ...checking.values()]);
   }
-  for (const name of waiting) {
+  for (const name of [...runnable.keys(), ...waiting]) {
     const because = signal.aborted ? "interrupted" : "stopped after a failure (use --keep-going to continue other branches)";
     settle(name, { status: "skipped", because });
     emit({ type: "skipped", stage: name, because });
   }
 
   // The lock describes the current DAG only: stages no longer declared drop out (their cache stays until gc).
-  for (const name of Object.keys(lock.stages)) if (!session.graph.stages.has(name)) delete lock.stages[name];
+  for (const name of Object.keys(lock.stages)) {
+    if (session.graph.stages.has(name)) continue;
+    delete lock.stages[name];
+    lockChanged = true;
+  }
   await saveLock();
 
   const ok = Object.values(outcomes).every((outcome) => outcome.status === "cached" || outcome.status === "ran");

@@ -19,7 +19,7 @@ test("a no-op in a terminal prints one line for all cached stages, none per stag
   renderer.render();
   const names = Array.from({ length: 183 }, (_, i) => `stage-${i}`);
   view.plan(names);
-  for (const name of names) view.set(name, { kind: "cached" });
+  for (const name of names) view.set(name, { kind: "cached", line: `${name} cached` });
   renderer.end();
   assert.equal(plain(written()).trim(), "✔ 183 stages cached (pipeline status lists them)");
 });
@@ -30,7 +30,7 @@ test("a run in a terminal: each settled stage printed once above the live area, 
   const renderer = new CompactRenderer([], { view, stream, capture: [] });
   renderer.render();
   view.plan(["download", "train@a", "train@b", "evaluate@a", "report"]);
-  view.set("download", { kind: "cached" });
+  view.set("download", { kind: "cached", line: "download cached" });
   view.set("train@a", { kind: "running", detail: "epoch 1/3, a progress text far wider than this terminal" });
   view.set("train@b", { kind: "running", detail: "epoch 2/3" });
   await sleep(350); // past the first 200 ms: the live area is drawn
