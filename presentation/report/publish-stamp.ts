@@ -48,7 +48,7 @@ export async function publishUnlessUnchanged(
   ) {
     return { provenance, files: Object.keys(stamp.files), unchanged: true };
   }
-  const result = await publishReport(reportOutDir, reportsDir, options);
+  const result = await publishReport(reportOutDir, reportsDir, options, provenance);
   const files: Record<string, FileStat> = {};
   for (const file of result.files) files[file] = await statOf(join(reportsDir, file));
   // A stamp that cannot be written (read-only artifacts/) only costs the next run a copy.

@@ -4,11 +4,12 @@
  * machine the experiments trained on (from the lock's train entries). Runs after the pipeline,
  * outside caching, so it may read git and the lock; the report stage itself must not.
  */
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { PROVENANCE_BEGIN, PROVENANCE_END } from "./provenance.ts";
 import { paramsFileOfLock } from "./publish-slots.ts";
 
@@ -88,12 +89,31 @@ async function findLockFile(workDir: string, stageName: string, fingerprint: str
   return fallback;
 }
 
-function git(gitDir: string, args: string[]): string | null {
+const execFileAsync = promisify(execFile);
+
+/**
+ * git's output (its end trimmed), or null when git fails or is absent. Asynchronous: a publish asks
+ * git three things at once, and a synchronous spawn from this process (~150 MB) blocks it for each
+ * fork. execFile, not zx: publish runs after every run, a no-op included, and loading zx costs
+ * more than the git calls themselves.
+ */
+async function git(gitDir: string, args: string[]): Promise<string | null> {
   try {
     // Only the end: `status --porcelain` lines start with a space when the index is unchanged.
-    return execFileSync("git", ["-C", gitDir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trimEnd();
+    return (await execFileAsync("git", ["-C", gitDir, ...args], { encoding: "utf8" })).stdout.trimEnd();
   } catch {
     return null;
+  }
+}
+
+/** git's exit code (0 for success), or null when it could not run. */
+async function gitExitCode(gitDir: string, args: string[]): Promise<number | null> {
+  try {
+    await execFileAsync("git", ["-C", gitDir, ...args]);
+    return 0;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === "number" ? code : null;
   }
 }
 
@@ -114,23 +134,13 @@ function codeFilesOf(lock: LockShape, codeRoot: string): string[] {
  * that made it (the lock's code files, the params file, the package files) differs between that
  * commit and HEAD — otherwise HEAD. Committing the report, then a README, must not make the next
  * no-op run rewrite the committed report with a new commit and leave the working tree dirty.
+ * Resolves to whether `named` still qualifies; started before HEAD is known, beside the other git calls.
  */
-async function stillProducingCommit(head: string, top: string, reportsDir: string, sources: string[]): Promise<string> {
-  const published = await readFile(join(reportsDir, "report.md"), "utf8").catch(() => "");
-  const named = /^\| commit \| `([0-9a-f]{40})`/m.exec(published)?.[1];
-  if (named === undefined || named === head) return head;
-  const paths = sources.filter((path) => isInside(path, top)).map((path) => relative(top, path));
+async function stillProducing(gitDir: string, named: string | undefined, sources: string[]): Promise<boolean> {
+  if (named === undefined) return false;
+  // Absolute pathspecs: git refuses one outside the work tree (exit 128), and then HEAD is named.
   // Exit 0: no difference in those paths; 1: a difference; anything else (an unknown commit): not reusable.
-  return gitExitCode(top, ["diff", "--quiet", named, head, "--", ...paths]) === 0 ? named : head;
-}
-
-function gitExitCode(gitDir: string, args: string[]): number | null {
-  try {
-    execFileSync("git", ["-C", gitDir, ...args], { stdio: "ignore" });
-    return 0;
-  } catch (error) {
-    return (error as { status?: number | null }).status ?? null;
-  }
+  return (await gitExitCode(gitDir, ["diff", "--quiet", named, "HEAD", "--", ...sources])) === 0;
 }
 
 interface LockShape {
@@ -169,10 +179,28 @@ export async function collectProvenance(reportOutDir: string, reportsDir: string
   const reportFingerprint = basename(dirname(resolve(reportOutDir)));
   const lockFile = options.lockFile ?? (await findLockFile(workDir, stageName, reportFingerprint));
 
-  // One git call for both: each costs a process start, paid by every no-op run.
-  const [head = null, top = null] = git(gitDir, ["rev-parse", "HEAD", "--show-toplevel"])?.split("\n") ?? [];
+  let lockSha256: string | null = null;
+  let lock: LockShape = {};
+  const codeRoot = options.codeRoot ?? PROJECT_ROOT;
+  try {
+    const bytes = await readFile(lockFile);
+    lockSha256 = createHash("sha256").update(bytes).digest("hex");
+    lock = JSON.parse(bytes.toString("utf8")) as LockShape;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  const published = await readFile(join(reportsDir, "report.md"), "utf8").catch(() => "");
+  const named = /^\| commit \| `([0-9a-f]{40})`/m.exec(published)?.[1];
+  const sources = [...codeFilesOf(lock, codeRoot), join(dirname(lockFile), paramsFileOfLock(basename(lockFile))), ...PACKAGE_FILES.map((file) => join(codeRoot, file))];
+  const [headAndTop, status, namedStillProduces, behindCode, reported] = await Promise.all([
+    git(gitDir, ["rev-parse", "HEAD", "--show-toplevel"]),
+    git(gitDir, ["status", "--porcelain", "--untracked-files=all"]),
+    stillProducing(gitDir, named, sources),
+    lockSha256 === null ? Promise.resolve({ stages: [], of: 0, files: [] }) : stagesBehindCode(lock, codeRoot),
+    reportedExperiments(reportOutDir),
+  ]);
+  const [head = null, top = null] = headAndTop?.split("\n") ?? [];
   let uncommittedFiles: number | null = null;
-  const status = top === null ? null : git(gitDir, ["status", "--porcelain", "--untracked-files=all"]);
   if (top !== null && status !== null) {
     // The published folder and the lock change on every publish; they are outputs, not what produced them.
     const ignored = [resolve(reportsDir), resolve(lockFile)];
@@ -182,34 +210,17 @@ export async function collectProvenance(reportOutDir: string, reportsDir: string
       .map((line) => resolve(top, line.slice(3).split(" -> ").at(-1)!.replace(/^"|"$/g, "")))
       .filter((path) => !ignored.some((folder) => isInside(path, folder))).length;
   }
+  const commit = head !== null && uncommittedFiles === 0 && namedStillProduces ? named! : head;
 
-  let lockSha256: string | null = null;
-  let lockMatches = false;
-  let behindCode: Provenance["behindCode"] = { stages: [], of: 0, files: [] };
-  let lock: LockShape = {};
+  const lockMatches = lock.stages?.[stageName]?.fingerprint === reportFingerprint;
   const machines = new Set<string>();
-  const codeRoot = options.codeRoot ?? PROJECT_ROOT;
-  try {
-    const bytes = await readFile(lockFile);
-    lockSha256 = createHash("sha256").update(bytes).digest("hex");
-    lock = JSON.parse(bytes.toString("utf8")) as LockShape;
-    lockMatches = lock.stages?.[stageName]?.fingerprint === reportFingerprint;
-    behindCode = await stagesBehindCode(lock, codeRoot);
-    const reported = await reportedExperiments(reportOutDir);
-    for (const [name, entry] of Object.entries(lock.stages ?? {})) {
-      // `train@<id>`, or `train@<id>+seed=<n>` for a replicated experiment.
-      if (!name.startsWith("train@") || (reported && !reported.has(name.slice("train@".length).split("+")[0]!))) continue;
-      const env = entry.environment ?? {};
-      const backend = env.backend ? `tfjs ${env["version:tfjs-core"] ?? "?"} on ${env.backend}${env["backend:simd"] ? ` (SIMD ${env["backend:simd"]}, threads ${env["backend:threads"] ?? "?"})` : ""}` : "backend not recorded";
-      machines.add(`${env.cpu ?? "unknown CPU"}, ${env.memory ?? "? GiB"}, ${env.platform ?? "?"}, Node.js ${env.node ?? "?"}; ${backend}`);
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  for (const [name, entry] of Object.entries(lock.stages ?? {})) {
+    // `train@<id>`, or `train@<id>+seed=<n>` for a replicated experiment.
+    if (!name.startsWith("train@") || (reported && !reported.has(name.slice("train@".length).split("+")[0]!))) continue;
+    const env = entry.environment ?? {};
+    const backend = env.backend ? `tfjs ${env["version:tfjs-core"] ?? "?"} on ${env.backend}${env["backend:simd"] ? ` (SIMD ${env["backend:simd"]}, threads ${env["backend:threads"] ?? "?"})` : ""}` : "backend not recorded";
+    machines.add(`${env.cpu ?? "unknown CPU"}, ${env.memory ?? "? GiB"}, ${env.platform ?? "?"}, Node.js ${env.node ?? "?"}; ${backend}`);
   }
-  const commit =
-    head !== null && top !== null && uncommittedFiles === 0
-      ? await stillProducingCommit(head, top, reportsDir, [...codeFilesOf(lock, codeRoot), join(dirname(lockFile), paramsFileOfLock(basename(lockFile))), ...PACKAGE_FILES.map((file) => join(codeRoot, file))])
-      : head;
   return { commit, uncommittedFiles, lockFile: basename(lockFile), lockSha256, reportFingerprint, lockMatches, behindCode, machines: [...machines].sort() };
 }
 
@@ -276,8 +287,8 @@ async function stampAndFill(markdown: string, provenance: Provenance, reportOutD
  * replaced whole, so charts of experiments no longer in the report do not linger. Files are
  * written fresh (the cached ones are read-only).
  */
-export async function publishReport(reportOutDir: string, reportsDir: string, options: PublishOptions = {}): Promise<PublishResult> {
-  const provenance = await collectProvenance(reportOutDir, reportsDir, options);
+export async function publishReport(reportOutDir: string, reportsDir: string, options: PublishOptions = {}, collected?: Provenance): Promise<PublishResult> {
+  const provenance = collected ?? (await collectProvenance(reportOutDir, reportsDir, options));
   await mkdir(reportsDir, { recursive: true });
   const files: string[] = [];
   let slots: Record<string, string> = {};
