@@ -122,8 +122,12 @@ function isInside(child: string, parent: string): boolean {
   return path === "" || (!path.startsWith("..") && !isAbsolute(path));
 }
 
-/** What a stage's result depends on besides its code and params: the installed packages' versions. */
-const PACKAGE_FILES = ["package.json", "package-lock.json"] as const;
+/**
+ * What a result depends on besides its code and params: the installed packages. The versions a
+ * stage imports are in its lock entry already; the lockfile pins the rest. (package.json alone
+ * changes nothing installed: scripts, allowScripts.)
+ */
+const PACKAGE_FILES = ["package-lock.json"] as const;
 
 function codeFilesOf(lock: LockShape, codeRoot: string): string[] {
   return [...new Set(Object.values(lock.stages ?? {}).flatMap((entry) => Object.keys(entry.code?.files ?? {})))].map((file) => join(codeRoot, file));
@@ -131,7 +135,7 @@ function codeFilesOf(lock: LockShape, codeRoot: string): string[] {
 
 /**
  * The commit to stamp on a clean checkout: the one the published report already names when no file
- * that made it (the lock's code files, the params file, the package files) differs between that
+ * that made it (the lock's code files, the params file, package-lock.json) differs between that
  * commit and HEAD — otherwise HEAD. Committing the report, then a README, must not make the next
  * no-op run rewrite the committed report with a new commit and leave the working tree dirty.
  * Resolves to whether `named` still qualifies; started before HEAD is known, beside the other git calls.

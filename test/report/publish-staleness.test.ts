@@ -106,7 +106,7 @@ test("a clean checkout keeps the commit its committed report names while nothing
     assert.equal(await readFile(join(reportsDir, "report.md"), "utf8"), committed);
     assert.equal(git("status", "--porcelain"), "");
 
-    // A code file of the lock, the params file or the package files changed since: HEAD is named.
+    // A code file of the lock, the params file or package-lock.json changed since: HEAD is named.
     for (const [file, content] of [["src/report.ts", "export const report = 1; // reworded\n"], ["params.json", "{ }\n"], ["package-lock.json", "{}\n"]] as const) {
       await publishReport(outDir, reportsDir, options);
       commitAll("republished");
