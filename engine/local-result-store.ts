@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, readFileSync, statSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { Readable } from "node:stream";
@@ -89,8 +89,10 @@ export class LocalResultStore implements ResultStore {
     const { manifest } = loaded;
     let deep = options.deep;
     let snapshots: Record<string, StatSnapshot> = {};
+    // Small reads and stats are synchronous: a no-op checks every result (the full grid's report
+    // alone has 358 files), and a thread-pool round trip per stat cost more than the stat.
     try {
-      snapshots = JSON.parse(await readFile(join(dir, "stat-cache.json"), "utf8")) as Record<string, StatSnapshot>;
+      snapshots = JSON.parse(readFileSync(join(dir, "stat-cache.json"), "utf8")) as Record<string, StatSnapshot>;
     } catch {
       deep = true;
     }
@@ -99,7 +101,7 @@ export class LocalResultStore implements ResultStore {
     let rehashed = false;
     for (const [file, expected] of Object.entries(manifest.files)) {
       const path = join(outDir, file);
-      const info = await stat(path).catch(() => undefined);
+      const info = statSync(path, { throwIfNoEntry: false });
       if (!info?.isFile()) return { ok: false, reason: "missing-file", file };
       if (info.size !== expected.size) return { ok: false, reason: "corrupted-file", file };
       // ctime is part of the snapshot because `touch -r` can restore an mtime but never a ctime.
@@ -184,7 +186,7 @@ export class LocalResultStore implements ResultStore {
   async #readManifest(stage: string, fingerprint: string): Promise<{ ok: true; manifest: Manifest } | Exclude<Verification, { ok: true }>> {
     let manifest: Manifest;
     try {
-      manifest = JSON.parse(await readFile(join(this.resultDir(stage, fingerprint), "manifest.json"), "utf8")) as Manifest;
+      manifest = JSON.parse(readFileSync(join(this.resultDir(stage, fingerprint), "manifest.json"), "utf8")) as Manifest;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return { ok: false, reason: "absent" };
       return { ok: false, reason: "bad-manifest", detail: String(error) };
