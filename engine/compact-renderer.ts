@@ -1,6 +1,11 @@
 import { createLogUpdate } from "log-update";
 import type { ListrRenderer } from "listr2";
-import { styleText } from "node:util";
+import { ICONS, paint } from "./run-marks.ts";
+import { RunView, type RunViewRendererOptions, type StageView } from "./run-view.ts";
+
+// CSI sequences (cursor moves, erase, colours, cursor show/hide).
+const ESCAPES = /\u001B\[[0-?]*[ -\/]*[@-~]/g;
+const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"] as const;
 
 /**
  * A run's display in a terminal, as a listr2 renderer: a stage that settles is printed once, above a
@@ -12,53 +17,9 @@ import { styleText } from "node:util";
  * trainings near the top of the list were not on screen; and measuring every line's width on each
  * redraw cost more than a no-op run's whole work (~0.17 s for 183 cached stages).
  */
-export type StageView =
-  | { kind: "queued" }
-  | { kind: "running"; detail: string }
-  | { kind: "cached" | "done" | "failed" | "skipped"; line: string };
-
-/** What the reporter knows of each stage, in plan order; the renderer draws from it. */
-export class RunView {
-  readonly stages = new Map<string, StageView>();
-  readonly #listeners = new Set<(stage: string | null) => void>();
-
-  plan(names: readonly string[]): void {
-    for (const name of names) this.stages.set(name, { kind: "queued" });
-    this.#changed(null);
-  }
-
-  set(stage: string, view: StageView): void {
-    this.stages.set(stage, view);
-    this.#changed(stage);
-  }
-
-  /** `listener(stage)` after each change: the stage changed, or null for the plan. */
-  onChange(listener: (stage: string | null) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  #changed(stage: string | null): void {
-    for (const listener of this.#listeners) listener(stage);
-  }
-}
-
-export interface CompactRendererOptions {
-  view?: RunView;
-  stream?: NodeJS.WriteStream;
-  /** Streams whose writes are printed above the live area (default: the process's stdout and stderr). */
-  capture?: NodeJS.WritableStream[];
-}
-
-// CSI sequences (cursor moves, erase, colours, cursor show/hide).
-const ESCAPES = /\u001B\[[0-?]*[ -\/]*[@-~]/g;
-const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"] as const;
-const paint = (color: "green" | "red" | "yellow" | "dim" | "cyan", text: string): string => (process.env.NO_COLOR ? text : styleText(color, text));
-const ICONS = { cached: paint("green", "✔"), done: paint("green", "✔"), failed: paint("red", "✖"), skipped: paint("yellow", "↓") } as const;
-
 export class CompactRenderer implements ListrRenderer {
   static nonTTY = false;
-  static rendererOptions: CompactRendererOptions = {};
+  static rendererOptions: RunViewRendererOptions = {};
   static rendererTaskOptions: Record<string, never> = {};
 
   readonly #view: RunView;
@@ -77,7 +38,7 @@ export class CompactRenderer implements ListrRenderer {
   /** Nothing is drawn before this: a run that ends sooner (a no-op) is printed once, at its end. */
   #drawFrom = performance.now() + 200;
 
-  constructor(_tasks: unknown, options: CompactRendererOptions) {
+  constructor(_tasks: unknown, options: RunViewRendererOptions) {
     this.#view = options.view ?? new RunView();
     this.#stream = options.stream ?? process.stderr;
     this.#capture = options.capture ?? [process.stdout, process.stderr];
@@ -181,54 +142,6 @@ export class CompactRenderer implements ListrRenderer {
 /** Settled stages the terminal view prints one line for: all but cached ones, which it counts. */
 function printable(view: StageView): view is Extract<StageView, { line: string }> {
   return view.kind === "done" || view.kind === "failed" || view.kind === "skipped";
-}
-
-/**
- * A run's display without a terminal (CI logs, a pipe), as a listr2 renderer: a line when a stage
- * starts running (↻ when it was reported cached and is rebuilt because a stage about to read it
- * found it corrupt), its progress as the reporter thins it, and a line when it settles — cached
- * ones too, with their short key. Nothing is redrawn; listr2's simple renderer also printed a
- * "started" line for every stage, cached ones included.
- */
-export class LogRenderer implements ListrRenderer {
-  static nonTTY = true;
-  static rendererOptions: CompactRendererOptions = {};
-  static rendererTaskOptions: Record<string, never> = {};
-
-  readonly #view: RunView;
-  readonly #stream: NodeJS.WriteStream;
-  /** What was last printed of each stage. */
-  readonly #shown = new Map<string, StageView["kind"]>();
-  #unsubscribe: (() => void) | undefined;
-
-  constructor(_tasks: unknown, options: CompactRendererOptions) {
-    this.#view = options.view ?? new RunView();
-    this.#stream = options.stream ?? process.stderr;
-  }
-
-  render(): void {
-    this.#unsubscribe = this.#view.onChange((stage) => {
-      if (stage !== null) this.#print(stage);
-    });
-  }
-
-  end(): void {
-    this.#unsubscribe?.();
-  }
-
-  #print(stage: string): void {
-    const view = this.#view.stages.get(stage);
-    if (!view || view.kind === "queued") return;
-    const before = this.#shown.get(stage);
-    this.#shown.set(stage, view.kind);
-    const line =
-      view.kind !== "running"
-        ? `${ICONS[view.kind]} ${view.line}`
-        : before === "running"
-          ? `  ${stage}: ${view.detail}`
-          : `${before === "cached" ? "↻" : "›"} ${stage} ${view.detail}`;
-    this.#stream.write(`${line}\n`);
-  }
 }
 
 /** Cut plain text to the terminal's width, counting code points: stage names and progress are narrow text. */

@@ -1,5 +1,7 @@
 import { Listr, type ListrTaskWrapper } from "listr2";
-import { CompactRenderer, LogRenderer, RunView } from "./compact-renderer.ts";
+import { CompactRenderer } from "./compact-renderer.ts";
+import { LogRenderer } from "./log-renderer.ts";
+import { RunView } from "./run-view.ts";
 import type { RunEvent } from "./executor.ts";
 import { describeFailure } from "./failure.ts";
 import { describeReason } from "./why.ts";

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CompactRenderer, RunView } from "../../engine/compact-renderer.ts";
+import { CompactRenderer } from "../../engine/compact-renderer.ts";
+import { RunView } from "../../engine/run-view.ts";
 
 /** A terminal stand-in: what the renderer wrote, with escapes stripped and erased lines removed. */
 function fakeTerminal(columns = 60, rows = 12): { stream: NodeJS.WriteStream; written: () => string } {
