@@ -12,18 +12,9 @@ import { sortExperiments, type ExperimentResults } from "../report/results.ts";
 import { accuracyPredictionInterval } from "../report/verdicts.ts";
 import type { EvaluationReport } from "../../ml/evaluate.ts";
 
-import type { ChartScope } from "../report/chart-manifest.ts";
+import type { ChartDescription } from "../report/chart-manifest.ts";
 
-export interface ChartDefinition {
-  /** File stem, unique within a report: `<name>.vl.json`, `<name>.svg`, `<name>.png`. */
-  name: string;
-  /** Alt text and caption. */
-  title: string;
-  scope: ChartScope;
-  study?: string;
-  experiment?: string;
-  /** "link": too large to show inline (e.g. every kernel of a deep layer); the report links its files. */
-  display?: "link";
+export interface ChartDefinition extends ChartDescription {
   spec: TopLevelSpec;
 }
 

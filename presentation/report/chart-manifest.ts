@@ -13,14 +13,20 @@ export interface ChartFiles {
   png?: string;
 }
 
-export interface ChartManifestEntry {
+/** What a chart is and where it belongs: shared by its definition (with a spec) and its manifest entry (with files). */
+export interface ChartDescription {
+  /** File stem, unique within a report: `<name>.vl.json`, `<name>.svg`, `<name>.png`. */
   name: string;
+  /** Alt text and caption. */
   title: string;
   scope: ChartScope;
   study?: string;
   experiment?: string;
-  /** "link": the report links the chart's files instead of showing it inline. */
+  /** "link": too large to show inline (e.g. every kernel of a deep layer); the report links its files. */
   display?: "link";
+}
+
+export interface ChartManifestEntry extends ChartDescription {
   files: ChartFiles;
 }
 
